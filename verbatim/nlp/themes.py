@@ -1,0 +1,305 @@
+"""The theme model of one question: BERTopic with every part chosen and seeded by us.
+
+* Embeddings are computed beforehand (``verbatim.nlp.encoders``) and passed in.
+* ``UMAP(random_state=seed)`` reduces them; the seed makes the run deterministic (UMAP then runs on one thread).
+* :class:`AdaptiveClusterer` finds the themes with HDBSCAN sized from the number of excerpts (the granularity rule
+  below) and falls back when the data gives too few themes.
+* c-TF-IDF over content lemmas (``CountVectorizer`` on lemmas and lemma pairs, ``reduce_frequent_words``) gives
+  each theme its keywords, recomputed once outliers are placed.
+
+Granularity rule, from the number of excerpts ``n`` of the question:
+``min_cluster_size = max(5, round(0.6 * sqrt(n)))`` (12 for 400 excerpts, 60 for 10,000, 190 for 100,000) and
+``min_samples = max(2, min_cluster_size // 4)``. If HDBSCAN's "excess of mass" selection finds fewer than two themes,
+"leaf" selection is tried, then agglomerative clustering with the number of themes that maximises the silhouette.
+Fewer than ``MIN_EXCERPTS_TO_CLUSTER`` excerpts make a single theme.
+
+Outliers: an excerpt HDBSCAN leaves out joins its nearest theme (cosine similarity to the theme's centroid in
+embedding space) when it is at least as similar as the least typical 5% of that theme's members; otherwise it goes
+to the review queue (theme ``-1``). Nothing is forced into a theme.
+
+Scores: the cosine similarity between the excerpt and its theme's centroid, clipped to [0, 1]. The runner-up is the
+next most similar theme (for a queued excerpt, the nearest theme: a suggestion for the reviewer).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from bertopic import BERTopic
+from bertopic.vectorizers import ClassTfidfTransformer
+from hdbscan import HDBSCAN
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.metrics import silhouette_score
+from umap import UMAP
+
+from verbatim.nlp.labels import build_label, describe, representatives, surface_forms
+
+QUEUE = -1
+MIN_EXCERPTS_TO_CLUSTER = 10
+
+
+def min_cluster_size_for(n_excerpts: int) -> int:
+    """The smallest theme HDBSCAN may form, from the number of excerpts (see the module's rule)."""
+    return max(5, round(0.6 * math.sqrt(max(n_excerpts, 1))))
+
+
+def _n_clusters(labels: np.ndarray) -> int:
+    return len(set(labels.tolist()) - {QUEUE})
+
+
+class AdaptiveClusterer:
+    """HDBSCAN with fallbacks, in the shape BERTopic expects of a clusterer (``fit`` sets ``labels_``)."""
+
+    def __init__(self, min_cluster_size: int, min_samples: int, min_themes: int = 2, max_agglomerative: int = 12):
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.min_themes = min_themes
+        self.max_agglomerative = max_agglomerative
+
+    def fit(self, X: np.ndarray, y: Any = None) -> AdaptiveClusterer:
+        n = len(X)
+        if n < MIN_EXCERPTS_TO_CLUSTER:
+            self.labels_, self.method_ = np.zeros(n, dtype=int), "single"
+            return self
+        size = min(self.min_cluster_size, max(2, n // 2))
+        labels = np.zeros(n, dtype=int)
+        for method in ("eom", "leaf"):
+            model = HDBSCAN(
+                min_cluster_size=size,
+                min_samples=min(self.min_samples, size),
+                cluster_selection_method=method,
+                core_dist_n_jobs=1,
+            )
+            labels = model.fit(X).labels_
+            if _n_clusters(labels) >= self.min_themes:
+                self.labels_, self.method_ = labels, f"hdbscan-{method}"
+                return self
+        self.labels_, self.method_ = self._agglomerative(X), "agglomerative"
+        return self
+
+    def _agglomerative(self, X: np.ndarray) -> np.ndarray:
+        best_labels, best_score = np.zeros(len(X), dtype=int), -1.0
+        for k in range(2, max(2, min(self.max_agglomerative, len(X) // 5)) + 1):
+            labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(X)
+            score = float(silhouette_score(X, labels))
+            if score > best_score:
+                best_labels, best_score = labels, score
+        return np.asarray(best_labels, dtype=int)
+
+
+@dataclass(frozen=True)
+class FittedTheme:
+    """One theme: indices refer to the excerpts given to :meth:`ThemeModel.fit`."""
+
+    theme_id: int
+    label: str
+    description: str
+    keywords: tuple[str, ...]
+    members: tuple[int, ...]
+    n_respondents: int
+    representatives: tuple[int, ...]
+
+
+@dataclass
+class Assignment:
+    labels: np.ndarray
+    scores: np.ndarray
+    runner_up: np.ndarray = field(repr=False)
+
+
+class ThemeModel:
+    """Themes of one question's excerpts.
+
+    scikit-learn style: the constructor stores parameters, ``fit`` returns self, fitted state ends in ``_``.
+    """
+
+    def __init__(
+        self,
+        seed: int = 42,
+        min_cluster_size: int | None = None,
+        min_samples: int | None = None,
+        n_neighbors: int = 15,
+        n_components: int = 5,
+        top_n_words: int = 10,
+        n_representatives: int = 5,
+        outlier_quantile: float = 0.05,
+    ) -> None:
+        self.seed = seed
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.top_n_words = top_n_words
+        self.n_representatives = n_representatives
+        self.outlier_quantile = outlier_quantile
+
+    # -- fitting -------------------------------------------------------------------------------------------------
+    def _clusterer(self, n: int) -> AdaptiveClusterer:
+        size = self.min_cluster_size or min_cluster_size_for(n)
+        return AdaptiveClusterer(size, self.min_samples or max(2, size // 4))
+
+    def _bertopic(self, n: int, n_docs_with_words: int) -> BERTopic:
+        umap = UMAP(
+            n_neighbors=max(2, min(self.n_neighbors, n - 1)),
+            n_components=max(2, min(self.n_components, n - 2)),
+            min_dist=0.0,
+            metric="cosine",
+            init="spectral" if n >= 50 else "random",
+            random_state=self.seed,
+        )
+        vectorizer = CountVectorizer(
+            tokenizer=str.split,
+            token_pattern=None,
+            lowercase=False,
+            ngram_range=(1, 2),
+            min_df=2 if n_docs_with_words >= 200 else 1,
+        )
+        return BERTopic(
+            language="multilingual",  # "english" would strip every accented letter from the documents
+            umap_model=umap,
+            hdbscan_model=self._clusterer(n),
+            vectorizer_model=vectorizer,
+            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+            top_n_words=self.top_n_words,
+            calculate_probabilities=False,
+        )
+
+    def fit(
+        self,
+        embeddings: np.ndarray,
+        lemmas: Sequence[Sequence[str]],
+        surfaces: Sequence[Sequence[str]],
+        texts: Sequence[str],
+        groups: Sequence[str],
+    ) -> ThemeModel:
+        """Find the themes of ``texts`` (excerpts) from their ``embeddings`` and ``lemmas``.
+
+        ``groups`` names the respondent of each excerpt (for sizes in respondents and diverse representatives).
+        """
+        n = len(texts)
+        if n == 0:
+            raise ValueError("no excerpt to model")
+        docs = [" ".join(words) for words in lemmas]
+        if not any(docs):  # no content word at all: fall back on the lower-cased words
+            docs = [" ".join(t.lower().split()) for t in texts]
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        n_clusterable = n if n >= MIN_EXCERPTS_TO_CLUSTER else 0
+        if n_clusterable:
+            topic_model = self._bertopic(n, sum(1 for d in docs if d))
+            raw = np.asarray(topic_model.fit_transform(docs, embeddings)[0], dtype=int)
+            self.granularity_ = {
+                "min_cluster_size": topic_model.hdbscan_model.min_cluster_size,
+                "min_samples": topic_model.hdbscan_model.min_samples,
+                "method": topic_model.hdbscan_model.method_,
+            }
+        else:
+            topic_model, raw = None, np.zeros(n, dtype=int)
+            self.granularity_ = {"min_cluster_size": None, "min_samples": None, "method": "single"}
+        self._set_centroids(embeddings, raw)
+        assigned = self.assign(embeddings)
+        labels = np.where(raw != QUEUE, raw, assigned.labels)
+        # Renumber themes by size (largest first; ties by first excerpt) so ids are stable and meaningful.
+        ids = sorted(set(labels.tolist()) - {QUEUE}, key=lambda t: (-(labels == t).sum(), int(np.argmax(labels == t))))
+        mapping = {old: new for new, old in enumerate(ids)}
+        mapping[QUEUE] = QUEUE
+        final = np.array([mapping[t] for t in labels.tolist()], dtype=int)
+        self._set_centroids(embeddings, np.array([mapping[t] for t in raw.tolist()], dtype=int))
+        keywords = self._keywords(topic_model, docs, final)
+        self._finish(embeddings, final, keywords, lemmas, surfaces, texts, groups)
+        return self
+
+    def _set_centroids(self, embeddings: np.ndarray, labels: np.ndarray) -> None:
+        themes = sorted(set(labels.tolist()) - {QUEUE})
+        centroids = np.vstack([embeddings[labels == t].mean(axis=0) for t in themes])
+        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+        self.theme_ids_ = np.array(themes, dtype=int)
+        self.centroids_ = centroids.astype(np.float32)
+        sims = embeddings @ self.centroids_.T
+        self.thresholds_ = np.array(
+            [np.quantile(sims[labels == t, j], self.outlier_quantile) for j, t in enumerate(themes)],
+            dtype=np.float32,
+        )
+
+    def _keywords(self, topic_model: BERTopic | None, docs: list[str], labels: np.ndarray) -> dict[int, list[str]]:
+        if topic_model is None:
+            counts: dict[str, int] = {}
+            for doc in docs:
+                for word in doc.split():
+                    counts[word] = counts.get(word, 0) + 1
+            top = sorted(counts, key=lambda w: (-counts[w], w))[: self.top_n_words]
+            return {0: top} if len(labels) else {}
+        topic_model.update_topics(docs, topics=labels.tolist(), top_n_words=self.top_n_words)
+        result: dict[int, list[str]] = {}
+        for t in sorted(set(labels.tolist()) - {QUEUE}):
+            words = topic_model.get_topic(t) or []
+            result[t] = [w for w, score in words if w and score > 0]
+        return result
+
+    def _finish(
+        self,
+        embeddings: np.ndarray,
+        labels: np.ndarray,
+        keywords: dict[int, list[str]],
+        lemmas: Sequence[Sequence[str]],
+        surfaces: Sequence[Sequence[str]],
+        texts: Sequence[str],
+        groups: Sequence[str],
+    ) -> None:
+        sims = embeddings @ self.centroids_.T
+        self.labels_ = labels
+        self.scores_, self.runner_up_ = self._scores(sims, labels)
+        forms = surface_forms(lemmas, surfaces)
+        themes = []
+        for j, t in enumerate(self.theme_ids_.tolist()):
+            members = np.flatnonzero(labels == t).tolist()
+            member_texts = [texts[i] for i in members]
+            picks = representatives(
+                embeddings[members],
+                self.centroids_[j],
+                [groups[i] for i in members],
+                k=self.n_representatives,
+            )
+            reps = tuple(int(members[p]) for p in picks)
+            themes.append(
+                FittedTheme(
+                    theme_id=t,
+                    label=build_label(keywords.get(t, []), forms, member_texts),
+                    description=describe(texts[reps[0]]) if reps else "",
+                    keywords=tuple(keywords.get(t, [])),
+                    members=tuple(int(i) for i in members),
+                    n_respondents=len({groups[i] for i in members}),
+                    representatives=reps,
+                )
+            )
+        self.themes_ = themes
+
+    # -- assigning -----------------------------------------------------------------------------------------------
+    def _scores(self, sims: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        column = {t: j for j, t in enumerate(self.theme_ids_.tolist())}
+        order = np.argsort(-sims, axis=1, kind="stable")
+        scores = np.empty(len(labels), dtype=np.float64)
+        runner_up = np.full(len(labels), QUEUE, dtype=int)
+        for i, t in enumerate(labels.tolist()):
+            if t == QUEUE:
+                scores[i] = sims[i, order[i, 0]]
+                runner_up[i] = self.theme_ids_[order[i, 0]]
+                continue
+            scores[i] = sims[i, column[t]]
+            others = [j for j in order[i, :2].tolist() if j != column[t]]
+            if others:
+                runner_up[i] = self.theme_ids_[others[0]]
+        return np.clip(scores, 0.0, 1.0), runner_up
+
+    def assign(self, embeddings: np.ndarray) -> Assignment:
+        """Place new excerpts: the nearest theme when similar enough (see the module's outlier rule), else the queue."""
+        sims = np.asarray(embeddings, dtype=np.float32) @ self.centroids_.T
+        best = np.argmax(sims, axis=1)
+        fits = sims[np.arange(len(best)), best] >= self.thresholds_[best]
+        labels = np.where(fits, self.theme_ids_[best], QUEUE)
+        scores, runner_up = self._scores(sims, labels)
+        return Assignment(labels=labels, scores=scores, runner_up=runner_up)
