@@ -1,0 +1,41 @@
+"""Shared fixtures: real components only (spaCy, the USE encoder, BERTopic, SQLite, Prefect)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+CORPORA = SHARED / "corpora"
+SAMPLE = ROOT / "data" / "sample_survey.csv"
+SAMPLE_CP1252 = ROOT / "data" / "sample_survey_cp1252.csv"
+
+os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".cache" / "numba"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server for every flow test (starting one costs ~20 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture(scope="session")
+def splitter():  # type: ignore[no-untyped-def]
+    from verbatim.nlp.excerpts import ExcerptSplitter
+
+    return ExcerptSplitter()
+
+
+@pytest.fixture(scope="session")
+def use_encoder():  # type: ignore[no-untyped-def]
+    from verbatim.nlp.encoders import USEEncoder
+
+    return USEEncoder()

@@ -1,0 +1,112 @@
+"""Splitting answers into excerpts with spaCy's real French pipeline: offsets, lists, merges, lemmas."""
+
+from __future__ import annotations
+
+import pytest
+
+from verbatim.nlp.excerpts import ExcerptSplitter
+
+HARD_TEXTS = [
+    "J'ai du mal avec les démarches en ligne. On manque de formation ! Les usagers n'ont pas d'ordinateur.",
+    "Aujourd’hui l’accès aux droits passe par internet ; c’est un vrai problème pour les personnes âgées.",
+    "Trop de mots de passe 😩 !!! Et France Connect qui plante tout le temps 🙄",
+    "Plusieurs choses :\n- formation\n- du matériel qui marche\n• plus de temps pour l'accompagnement\n"
+    "1. Des tablettes pour les usagers\n2) un vrai réseau",
+    "les logiciels ne communiquent pas entre eux, on ressaisit\ntout plusieurs fois. C'est épuisant.",
+    "  \tRéunions en visio-conférence, télé-travail, e-mails à n'en plus finir...   ",
+    "Line one.\r\nLine two is longer than that.\r\n\r\n* item with CRLF\r\n* another item",
+    "Oui. Le manque de formation des collègues.",
+    "Qu'est-ce qu'on attend ? Rien n'avance… Vraiment rien.",
+    "😩",
+    "Mme [PERSONNE] n'a pas pu renouveler son titre de séjour sur le site de l'ANTS.",
+]
+
+
+@pytest.mark.parametrize("text", HARD_TEXTS)
+def test_offsets_always_give_back_the_excerpt(splitter: ExcerptSplitter, text: str) -> None:
+    segments = splitter.split([text])[0]
+    assert segments, "every non-empty answer yields at least one excerpt"
+    previous_end = 0
+    for seg in segments:
+        excerpt = text[seg.start : seg.end]
+        assert excerpt == excerpt.strip() and excerpt, "no surrounding whitespace, never empty"
+        assert seg.start >= previous_end, "excerpts are in order and do not overlap"
+        previous_end = seg.end
+    # Every letter of the answer that is not a list marker is inside some excerpt.
+    covered = set()
+    for seg in segments:
+        covered.update(range(seg.start, seg.end))
+    letters_outside = [c for i, c in enumerate(text) if c.isalpha() and i not in covered]
+    assert letters_outside == []
+
+
+def _texts(splitter: ExcerptSplitter, text: str) -> list[str]:
+    return [text[s.start : s.end] for s in splitter.split([text])[0]]
+
+
+def test_sentences_become_excerpts(splitter: ExcerptSplitter) -> None:
+    assert _texts(splitter, HARD_TEXTS[0]) == [
+        "J'ai du mal avec les démarches en ligne.",
+        "On manque de formation !",
+        "Les usagers n'ont pas d'ordinateur.",
+    ]
+
+
+def test_list_items_are_excerpts_without_their_markers(splitter: ExcerptSplitter) -> None:
+    texts = _texts(splitter, HARD_TEXTS[3])
+    # The short introduction joins the first item; every item stands alone, markers dropped.
+    assert texts == [
+        "Plusieurs choses :\n- formation",
+        "du matériel qui marche",
+        "plus de temps pour l'accompagnement",
+        "Des tablettes pour les usagers",
+        "un vrai réseau",
+    ]
+
+
+def test_crlf_list_items(splitter: ExcerptSplitter) -> None:
+    texts = _texts(splitter, HARD_TEXTS[6])
+    assert texts[-2:] == ["item with CRLF", "another item"]
+
+
+def test_short_sentences_join_a_neighbour(splitter: ExcerptSplitter) -> None:
+    assert _texts(splitter, HARD_TEXTS[7]) == ["Oui. Le manque de formation des collègues."]
+
+
+def test_emoji_stays_with_its_sentence(splitter: ExcerptSplitter) -> None:
+    texts = _texts(splitter, HARD_TEXTS[2])
+    assert all(any(ch.isalpha() for ch in t) for t in texts)
+    assert "😩" in texts[0]
+
+
+def test_wrapped_line_continues_its_sentence(splitter: ExcerptSplitter) -> None:
+    texts = _texts(splitter, HARD_TEXTS[4])
+    assert texts[0].startswith("les logiciels") and "tout plusieurs fois" in texts[0]
+
+
+def test_lemmas_are_content_words_lower_cased(splitter: ExcerptSplitter) -> None:
+    seg = splitter.split([HARD_TEXTS[0]])[0]
+    assert seg[0].lemmas == ("mal", "démarche", "ligne")
+    assert seg[2].lemmas == ("usager", "pas", "ordinateur")  # "pas" is kept: it carries meaning
+    for s in seg:
+        assert all(lemma == lemma.lower() for lemma in s.lemmas)
+        assert not {"le", "de", "avoir", "être", "on"} & set(s.lemmas)
+        assert len(s.lemmas) == len(s.surfaces)
+
+
+def test_elision_and_acronyms(splitter: ExcerptSplitter) -> None:
+    seg = splitter.split([HARD_TEXTS[1]])[0]
+    lemmas = {lemma for s in seg for lemma in s.lemmas}
+    assert {"accès", "droit", "internet", "personne"} <= lemmas
+    assert not any(lemma.startswith(("l'", "l’", "c'")) for lemma in lemmas)
+    masked = splitter.split([HARD_TEXTS[-1]])[0]
+    words = {lemma for s in masked for lemma in s.lemmas}
+    assert "ants" in words, "acronyms keep their spelling"
+    assert "personne" not in words, "mask placeholders are not words of the answer"
+
+
+def test_parallel_split_gives_the_same_result() -> None:
+    texts = HARD_TEXTS * 30
+    one = ExcerptSplitter(n_process=1).split(texts)
+    two = ExcerptSplitter(n_process=2, parallel_threshold=10).split(texts)
+    assert one == two
