@@ -172,13 +172,16 @@ def content_lemmas(doc: Doc, start: int, end: int) -> tuple[tuple[str, ...], tup
             break
         if token.pos_ not in CONTENT_POS or any(s <= token.idx < e for s, e in masked):
             continue
+        if len(_WORD.findall(token.text)) == 0:  # "%", "4G", "2€": symbols and codes are no theme words
+            continue
         # Proper nouns and acronyms keep their own spelling: the lemmatiser mangles them ("ANTS" -> "ant").
         own_spelling = token.pos_ == "PROPN" or (token.text.isupper() and len(token.text) > 1)
         lemma = _clean_lemma(token.text if own_spelling else (token.lemma_ or token.text))
         if len(lemma) < 2 or not _WORD.search(lemma) or lemma in STOP_WORDS:
             continue
         lemmas.append(lemma)
-        surfaces.append(_clean_lemma(token.text))
+        # Labels read better with verbs in the infinitive ("retrouver", not "retrouvent"); other words as written.
+        surfaces.append(lemma if token.pos_ == "VERB" else _clean_lemma(token.text))
     return tuple(lemmas), tuple(surfaces)
 
 

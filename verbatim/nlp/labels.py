@@ -66,6 +66,14 @@ def build_label(keywords: Sequence[str], forms: dict[str, str], texts: Sequence[
     return label[:1].upper() + label[1:]
 
 
+def describing_excerpt(candidates: Sequence[str], min_words: int = 6) -> str:
+    """The first candidate (most central first) long enough to describe a theme, else the longest one."""
+    for text in candidates:
+        if len(text.split()) >= min_words:
+            return text
+    return max(candidates, key=len, default="")
+
+
 def describe(text: str, limit: int = _MAX_DESCRIPTION) -> str:
     """One line from an excerpt: whitespace collapsed, cut at a word boundary with "…" when too long."""
     line = " ".join(text.split())

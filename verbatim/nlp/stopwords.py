@@ -27,7 +27,7 @@ EXTRA = frozenset(
         "non", "ok", "bien", "vraiment", "beaucoup", "aujourd'hui", "aujourd’hui", "niveau", "cas", "part", "exemple",
         "ex", "nsp", "ras", "idée", "actuellement", "forcément", "notamment", "également", "ainsi", "si", "alors",
         "aussi", "donc", "enfin", "cela", "ça", "ca", "dont", "tout", "tous", "toute", "toutes", "mme", "mr",
-        "monsieur", "madame", "mademoiselle", "mlle",
+        "monsieur", "madame", "mademoiselle", "mlle", "bref", "complètement", "franchement", "carrément",
     }
 )  # fmt: skip
 

@@ -37,7 +37,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.metrics import silhouette_score
 from umap import UMAP
 
-from verbatim.nlp.labels import build_label, describe, representatives, surface_forms
+from verbatim.nlp.labels import build_label, describe, describing_excerpt, representatives, surface_forms
 
 QUEUE = -1
 MIN_EXCERPTS_TO_CLUSTER = 10
@@ -269,7 +269,7 @@ class ThemeModel:
                 FittedTheme(
                     theme_id=t,
                     label=build_label(keywords.get(t, []), forms, member_texts),
-                    description=describe(texts[reps[0]]) if reps else "",
+                    description=describe(describing_excerpt([texts[i] for i in reps])),
                     keywords=tuple(keywords.get(t, [])),
                     members=tuple(int(i) for i in members),
                     n_respondents=len({groups[i] for i in members}),

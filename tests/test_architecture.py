@@ -1,0 +1,62 @@
+"""The floors of DESIGN.md: nlp/ and models/ import nothing of ours above them, and never prefect."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "verbatim"
+GROUND = ("nlp", "models")
+MIDDLE = ("review", "formats")
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def _files(room: str) -> list[Path]:
+    return sorted((PACKAGE / room).rglob("*.py"))
+
+
+@pytest.mark.parametrize("room", GROUND)
+def test_ground_floor_imports_nothing_of_ours_but_errors(room: str) -> None:
+    for path in _files(room):
+        ours = {n for n in _imports(path) if n.startswith("verbatim.")}
+        allowed = {n for n in ours if n == "verbatim.errors" or n.startswith(f"verbatim.{room}")}
+        assert ours == allowed, f"{path.relative_to(PACKAGE)} imports {sorted(ours - allowed)}"
+
+
+@pytest.mark.parametrize("room", [*GROUND, *MIDDLE])
+def test_only_flows_import_prefect(room: str) -> None:
+    for path in _files(room):
+        assert not any(n == "prefect" or n.startswith("prefect.") for n in _imports(path)), path
+
+
+@pytest.mark.parametrize("room", MIDDLE)
+def test_middle_floor_never_imports_flows(room: str) -> None:
+    for path in _files(room):
+        assert not any(n.startswith("verbatim.flows") for n in _imports(path)), path
+
+
+def test_importing_nlp_loads_no_model() -> None:
+    """Expensive things load on first use, never at import time."""
+    import importlib
+
+    import verbatim.nlp.spacy_pipeline as pipeline
+
+    importlib.reload(pipeline)
+    for name in ("verbatim.nlp.encoders", "verbatim.nlp.excerpts", "verbatim.nlp.themes"):
+        importlib.import_module(name)
+    assert pipeline.load_pipeline.cache_info().currsize == 0
+    from verbatim.nlp.encoders import USEEncoder
+
+    encoder = USEEncoder()
+    assert encoder._model is None, "the USE weights load on the first encode, not before"
