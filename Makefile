@@ -11,6 +11,7 @@ export PREFECT_HOME := $(CURDIR)/.cache/prefect
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
 SAMPLE_ARGS := data/sample_survey.csv --id-column id --question difficultes --question idees \
 	--attribute profession --attribute structure --attribute region --attribute anciennete

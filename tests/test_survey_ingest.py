@@ -99,10 +99,7 @@ def test_other_8bit_encoding_falls_back_to_charset_normalizer(tmp_path: Path) ->
     path = write(tmp_path, "dos.csv", text, encoding="cp850")  # DOS French: "é" is byte 0x82, "‚" in cp1252
     table = read_survey(path)
     assert table.encoding not in ("utf-8", "cp1252")
-    assert (
-        table.frame["question"].tolist()[0]
-        == "Le réseau est très lent, les élèves ne peuvent pas travailler."
-    )
+    assert table.frame["question"].tolist()[0] == "Le réseau est très lent, les élèves ne peuvent pas travailler."
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
@@ -227,9 +224,7 @@ def test_xlsx_numbers_and_dates_become_clean_text(tmp_path: Path) -> None:
 
 def test_csv_renamed_xlsx(tmp_path: Path) -> None:
     path = write(tmp_path, "export.xlsx", "id;q\n1;x\n")
-    with pytest.raises(
-        InputFileError, match=r"not an Excel workbook: it looks like a text file.*rename it \.csv"
-    ):
+    with pytest.raises(InputFileError, match=r"not an Excel workbook: it looks like a text file.*rename it \.csv"):
         read_survey(path)
 
 
@@ -317,9 +312,7 @@ def test_duplicate_column_names_in_xlsx_use_letters(tmp_path: Path) -> None:
 
 def test_rows_with_more_cells_than_the_header(tmp_path: Path) -> None:
     text = "id;q\n1;a\n2;b;oops\n3;c\n4;d;more;cells\n"
-    with pytest.raises(
-        InputFileError, match=r"data rows 2 and 4 have more cells than the header \(2 columns\)"
-    ):
+    with pytest.raises(InputFileError, match=r"data rows 2 and 4 have more cells than the header \(2 columns\)"):
         read_survey(write(tmp_path, "long.csv", text))
 
 
@@ -383,9 +376,7 @@ def test_all_missing_columns_are_listed_at_once(survey: Path) -> None:
         (["idees"], ["idees"], "column 'idees' is given both as a question and as an attribute"),
     ],
 )
-def test_inconsistent_column_choices(
-    survey: Path, questions: list[str], attributes: list[str], expected: str
-) -> None:
+def test_inconsistent_column_choices(survey: Path, questions: list[str], attributes: list[str], expected: str) -> None:
     with pytest.raises(ColumnError, match=re.escape(expected)):
         select_columns(read_survey(survey), "id", questions, attributes)
 
@@ -424,9 +415,7 @@ def test_counts_add_up_on_a_larger_survey(tmp_path: Path) -> None:
     lines = ["id,q1,q2"]
     for number in range(1, 201):
         lines.append(f'{number},"{choices[number % len(choices)]}","{choices[(number * 3) % len(choices)]}"')
-    ingested = build_answers(
-        read_survey(write(tmp_path, "big.csv", "\n".join(lines))), "id", ["q1", "q2"], []
-    )
+    ingested = build_answers(read_survey(write(tmp_path, "big.csv", "\n".join(lines))), "id", ["q1", "q2"], [])
     for tally in ingested.counts().values():
         assert tally["rows"] == 200
         assert tally["to_analyse"] + tally["empty"] + tally["placeholder"] == 200

@@ -7,6 +7,7 @@ themes) and ``models`` (the store). Each step logs counts and rates; the whole r
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import platform
 import secrets
 import time
@@ -154,9 +155,17 @@ def embed_task(texts: list[str], config: AnalyseConfig) -> np.ndarray:
     return vectors
 
 
+def _quiet_custom_topics(record: logging.LogRecord) -> bool:
+    """BERTopic warns that topics set by hand must come last in a pipeline: ours do, by design."""
+    return "custom list of topic assignments" not in record.getMessage()
+
+
 @task(name="model themes", cache_policy=NO_CACHE)
 def themes_task(question: str, excerpts: list[Excerpt], vectors: np.ndarray, config: AnalyseConfig) -> ThemeModel:
     logger = get_run_logger()
+    bertopic_logger = logging.getLogger("BERTopic")
+    if _quiet_custom_topics not in bertopic_logger.filters:
+        bertopic_logger.addFilter(_quiet_custom_topics)
     started = time.perf_counter()
     model = ThemeModel(seed=config.seed, min_cluster_size=config.min_cluster_size)
     model.fit(
@@ -257,6 +266,7 @@ def analyse_survey(config: AnalyseConfig) -> RunResult:
     logger = get_run_logger()
     started = time.perf_counter()
     run_id = new_run_id()
+    store = Store(config.database_url)  # opened first: a wrong database URL fails now, not after the work
     table, ingested = read_survey_task(config)
     answers, mask_counts = pseudonymise_task(ingested.answers, config)
     originals: dict[tuple[str, str], str] | None = None
@@ -303,7 +313,7 @@ def analyse_survey(config: AnalyseConfig) -> RunResult:
             themes_frame(themes, excerpts),
             answers_frame(all_answers, n_excerpts, answer_themes, themes),
         )
-        Store(config.database_url).save_run(
+        store.save_run(
             run_id, manifest, ingested.respondents, all_answers, n_excerpts, excerpts, themes, codings, originals
         )
     folder = config.out_dir / run_id

@@ -21,6 +21,11 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 
+@app.callback()
+def _root() -> None:
+    """Verbatim: themes and coded excerpts from the open questions of a French survey."""
+
+
 def _fail(message: str) -> typer.Exit:
     console.print(f"[bold red]Error:[/bold red] {message}", highlight=False)
     return typer.Exit(code=2)
@@ -80,6 +85,7 @@ def analyse(
         raise _fail(str(exc)) from None
 
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(".cache") / "numba"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry: the network is closed
     from verbatim.flows.analyse import analyse_survey
 
     console.print(f"Analysing {survey_file} ({table.n_rows} rows, {len(question)} question(s))…")

