@@ -77,7 +77,7 @@ def test_cache_stores_no_text(tmp_path: Path, use_encoder: USEEncoder) -> None:
     path = tmp_path / "emb.sqlite"
     embed(["Mon numéro secret 0612345678"], use_encoder, EmbeddingCache(path))
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
-    assert b"0612345678" not in raw and "secret".encode() not in raw
+    assert b"0612345678" not in raw and b"secret" not in raw
 
 
 def test_cache_is_safe_with_concurrent_writers(tmp_path: Path, use_encoder: USEEncoder) -> None:

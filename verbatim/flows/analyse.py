@@ -99,13 +99,13 @@ def pseudonymise_task(answers: list[Answer], config: AnalyseConfig) -> tuple[lis
     masked = pseudonymiser.mask_many([a.text for a in todo])
     by_key = {(a.question, a.respondent_id): m for a, m in zip(todo, masked, strict=True)}
     counts: dict[str, int] = {}
-    for m in masked:
-        for category, n in m.counts.items():
+    for result in masked:
+        for category, n in result.counts.items():
             counts[category] = counts.get(category, 0) + n
     out = []
     for a in answers:
-        m = by_key.get((a.question, a.respondent_id))
-        out.append(a if m is None else a.model_copy(update={"text": m.text}))
+        found = by_key.get((a.question, a.respondent_id))
+        out.append(a if found is None else a.model_copy(update={"text": found.text}))
     logger.info(
         "pseudonymised %d answers in %.1fs (%s): %s",
         len(todo), time.perf_counter() - started, _rate(len(todo), time.perf_counter() - started),
