@@ -1,7 +1,8 @@
-"""The store: SQLAlchemy 2 tables for runs, answers, excerpts, themes and machine codings.
+"""The store: opens the database (migrating it to the current schema) and writes and reads analysis runs.
 
 SQLite (WAL) in ``data/verbatim.db`` by default; PostgreSQL (or any SQLAlchemy URL) through ``VERBATIM_DATABASE_URL``.
-A run is written in one transaction: a failed run leaves nothing behind.
+A run is written in one transaction: a failed run leaves nothing behind. The tables are in ``tables.py``; their
+history in ``migrations/`` (Alembic): opening an older database upgrades it in place.
 """
 
 from __future__ import annotations
@@ -11,25 +12,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    create_engine,
-    event,
-    select,
-)
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from verbatim.errors import StoreError
 from verbatim.models.records import Answer, Coding, Excerpt, Respondent, Theme
+from verbatim.models.tables import AnswerRow, CodingRow, ExcerptRow, RespondentRow, RunRow, ThemeRow
 
 DEFAULT_DATABASE = Path("data") / "verbatim.db"
 MACHINE_CODER = "machine"
@@ -40,87 +33,24 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get("VERBATIM_DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE}"
 
 
-class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
-
-
-class RunRow(Base):
-    __tablename__ = "runs"
-    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    survey_file: Mapped[str] = mapped_column(Text)
-    input_sha256: Mapped[str] = mapped_column(String(64))
-    seed: Mapped[int] = mapped_column(Integer)
-    encoder: Mapped[str] = mapped_column(String(200))
-    manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
-
-
-class RespondentRow(Base):
-    __tablename__ = "respondents"
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
-    respondent_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    row: Mapped[int] = mapped_column(Integer)
-    attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
-
-
-class AnswerRow(Base):
-    __tablename__ = "answers"
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
-    question: Mapped[str] = mapped_column(String(500), primary_key=True)
-    respondent_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    row: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)  # pseudonymised
-    original_text: Mapped[str | None] = mapped_column(Text, nullable=True)  # only with --keep-original
-    status: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    n_excerpts: Mapped[int] = mapped_column(Integer)
-
-
-class ExcerptRow(Base):
-    __tablename__ = "excerpts"
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
-    excerpt_id: Mapped[str] = mapped_column(String(300), primary_key=True)
-    question: Mapped[str] = mapped_column(String(500), index=True)
-    respondent_id: Mapped[str] = mapped_column(String(200))
-    start: Mapped[int] = mapped_column(Integer)
-    end: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
-    lemmas: Mapped[str] = mapped_column(Text)  # space-separated
-
-
-class ThemeRow(Base):
-    __tablename__ = "themes"
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
-    question: Mapped[str] = mapped_column(String(500), primary_key=True)
-    theme_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    label: Mapped[str] = mapped_column(Text)
-    description: Mapped[str] = mapped_column(Text)
-    keywords: Mapped[list[Any]] = mapped_column(JSON)
-    n_excerpts: Mapped[int] = mapped_column(Integer)
-    n_respondents: Mapped[int] = mapped_column(Integer)
-    representative_excerpt_ids: Mapped[list[Any]] = mapped_column(JSON)
-
-
-class CodingRow(Base):
-    """A code given by a coder. The machine is a coder of its own (``coder == "machine"``), never a person."""
-
-    __tablename__ = "codings"
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
-    excerpt_id: Mapped[str] = mapped_column(String(300), primary_key=True)
-    coder: Mapped[str] = mapped_column(String(200), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, primary_key=True)
-    theme_id: Mapped[int] = mapped_column(Integer)
-    score: Mapped[float] = mapped_column(Float)
-    runner_up_theme_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to ``revision`` (the newest by default): creates it, or upgrades an older one."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
 
 
 class Store:
@@ -134,7 +64,7 @@ class Store:
             self.engine: Engine = create_engine(self.url)
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)
-            Base.metadata.create_all(self.engine)
+            migrate(self.engine)
         except Exception as exc:  # unreachable server, bad URL, read-only file
             raise StoreError(f"cannot open the database {self.engine_url_for_humans()}: {exc}") from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -1,0 +1,333 @@
+"""The decision log and the accounts of the people who write it.
+
+Each call commits its own transaction before it returns: a decision acknowledged to a researcher survives a
+``kill -9`` of the server a moment later. Nothing here updates or deletes a decision.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from verbatim.errors import StoreError
+from verbatim.models.review import (
+    EXCERPT_KINDS,
+    QUEUE,
+    CurrentCode,
+    Decision,
+    DecisionKind,
+    MachineCode,
+    ThemeBase,
+    ThemeState,
+    current_codes,
+    theme_states,
+)
+from verbatim.models.store import MACHINE_CODER, Store
+from verbatim.models.tables import CodingRow, DecisionRow, ExcerptRow, ThemeRow, UserRow
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # everything, and accounts
+    RESEARCHER = "researcher"  # reads and decides
+    VIEWER = "viewer"  # reads only
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+    password_hash: str
+
+    @property
+    def can_decide(self) -> bool:
+        return self.role in (Role.ADMIN, Role.RESEARCHER)
+
+
+@dataclass(frozen=True)
+class QuestionState:
+    """A question of a run as it stands: its codebook and the current code of each excerpt."""
+
+    run_id: str
+    question: str
+    themes: dict[int, ThemeState]
+    codes: dict[str, CurrentCode]
+    machine: dict[str, MachineCode]
+    decisions: list[Decision]
+
+    def active_themes(self) -> list[ThemeState]:
+        return sorted((t for t in self.themes.values() if t.active), key=lambda t: t.theme_id)
+
+    def excerpts_of(self, theme_id: int) -> list[str]:
+        return sorted(e for e, c in self.codes.items() if c.theme_id == theme_id)
+
+
+def _decision(row: DecisionRow) -> Decision:
+    return Decision(
+        id=row.id,
+        kind=DecisionKind(row.kind),
+        coder=row.coder,
+        created_at=row.created_at,
+        excerpt_id=row.excerpt_id,
+        theme_id=row.theme_id,
+        to_theme_id=row.to_theme_id,
+        text=row.text,
+        undoes_id=row.undoes_id,
+        batch_id=row.batch_id,
+        conflict_with_id=row.conflict_with_id,
+        double_coding=row.double_coding,
+    )
+
+
+class DecisionLog:
+    """Records researchers' decisions on a run and derives the state they lead to."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- accounts ------------------------------------------------------------------------------------------------
+    def add_user(self, name: str, role: Role, password_hash: str) -> User:
+        name = name.strip()
+        if not name or name == MACHINE_CODER:
+            raise StoreError(f"'{name}' cannot be a user name (empty, or reserved for the machine)")
+        with self.store.session() as s:
+            if s.get(UserRow, name) is not None:
+                raise StoreError(f"user '{name}' already exists")
+            s.add(UserRow(name=name, role=str(role), password_hash=password_hash, created_at=datetime.now(UTC)))
+        return User(name, role, password_hash)
+
+    def user(self, name: str) -> User | None:
+        with self.store.session() as s:
+            row = s.get(UserRow, name)
+            return None if row is None else User(row.name, Role(row.role), row.password_hash)
+
+    def users(self) -> list[User]:
+        with self.store.session() as s:
+            return [
+                User(r.name, Role(r.role), r.password_hash) for r in s.scalars(select(UserRow).order_by(UserRow.name))
+            ]
+
+    # -- reading -------------------------------------------------------------------------------------------------
+    def decisions(self, run_id: str, question: str | None = None, excerpt_id: str | None = None) -> list[Decision]:
+        with self.store.session() as s:
+            stmt = select(DecisionRow).where(DecisionRow.run_id == run_id)
+            if question is not None:
+                stmt = stmt.where(DecisionRow.question == question)
+            if excerpt_id is not None:
+                stmt = stmt.where(DecisionRow.excerpt_id == excerpt_id)
+            return [_decision(r) for r in s.scalars(stmt.order_by(DecisionRow.id))]
+
+    def state(self, run_id: str, question: str, machine_version: int | None = None) -> QuestionState:
+        """The question's codebook and current codes, from the machine codes (latest version) and the decisions."""
+        with self.store.session() as s:
+            bases = [
+                ThemeBase(t.theme_id, t.label, t.description, t.created_by, t.parent_theme_id)
+                for t in s.scalars(select(ThemeRow).where(ThemeRow.run_id == run_id, ThemeRow.question == question))
+            ]
+            version = machine_version or self._latest_machine_version(s, run_id)
+            rows = s.execute(
+                select(CodingRow)
+                .join(
+                    ExcerptRow,
+                    (ExcerptRow.run_id == CodingRow.run_id) & (ExcerptRow.excerpt_id == CodingRow.excerpt_id),
+                )
+                .where(
+                    CodingRow.run_id == run_id,
+                    CodingRow.coder == MACHINE_CODER,
+                    CodingRow.version == version,
+                    ExcerptRow.question == question,
+                )
+            ).scalars()
+            machine = {r.excerpt_id: MachineCode(r.excerpt_id, r.theme_id, r.score, r.runner_up_theme_id) for r in rows}
+        decisions = self.decisions(run_id, question)
+        themes = theme_states(bases, decisions)
+        return QuestionState(
+            run_id, question, themes, current_codes(machine.values(), decisions, themes), machine, decisions
+        )
+
+    @staticmethod
+    def _latest_machine_version(s: Session, run_id: str) -> int:
+        version = s.scalar(
+            select(func.max(CodingRow.version)).where(CodingRow.run_id == run_id, CodingRow.coder == MACHINE_CODER)
+        )
+        return int(version or 1)
+
+    # -- writing -------------------------------------------------------------------------------------------------
+    def decide(
+        self,
+        run_id: str,
+        question: str,
+        kind: DecisionKind,
+        coder: str,
+        *,
+        excerpt_id: str | None = None,
+        theme_id: int | None = None,
+        to_theme_id: int | None = None,
+        text: str | None = None,
+        undoes_id: int | None = None,
+        seen_decision_id: int | None = None,
+        batch_id: str | None = None,
+        double_coding: bool = False,
+    ) -> Decision:
+        """Append one decision, committed before returning. ``seen_decision_id`` is the latest decision on the
+        excerpt the coder saw: a later one by someone else makes this decision a visible conflict."""
+        return self.decide_many(
+            run_id,
+            question,
+            coder,
+            [
+                {
+                    "kind": kind,
+                    "excerpt_id": excerpt_id,
+                    "theme_id": theme_id,
+                    "to_theme_id": to_theme_id,
+                    "text": text,
+                    "undoes_id": undoes_id,
+                    "seen_decision_id": seen_decision_id,
+                    "double_coding": double_coding,
+                }
+            ],
+            batch_id=batch_id,
+        )[0]
+
+    def decide_many(
+        self, run_id: str, question: str, coder: str, items: Sequence[dict[str, object]], batch_id: str | None = None
+    ) -> list[Decision]:
+        """Append several decisions in one transaction (a bulk accept, a split): all or none."""
+        batch = batch_id or (secrets.token_hex(8) if len(items) > 1 else None)
+        now = datetime.now(UTC)
+        with self.store.session() as s:
+            self._check_run(s, run_id, question)
+            self._check_coder(s, coder)
+            rows = []
+            for item in items:
+                kind = DecisionKind(str(item["kind"]))
+                excerpt_id = item.get("excerpt_id")
+                conflict = None
+                if kind in EXCERPT_KINDS:
+                    if not isinstance(excerpt_id, str) or s.get(ExcerptRow, (run_id, excerpt_id)) is None:
+                        raise StoreError(f"excerpt '{excerpt_id}' is not in run '{run_id}'")
+                    conflict = self._unseen_decision(s, run_id, excerpt_id, coder, item.get("seen_decision_id"))
+                row = DecisionRow(
+                    run_id=run_id,
+                    question=question,
+                    kind=str(kind),
+                    coder=coder,
+                    created_at=now,
+                    excerpt_id=excerpt_id,
+                    theme_id=item.get("theme_id"),
+                    to_theme_id=item.get("to_theme_id"),
+                    text=item.get("text"),
+                    undoes_id=item.get("undoes_id"),
+                    batch_id=batch,
+                    seen_decision_id=item.get("seen_decision_id"),
+                    conflict_with_id=conflict,
+                    double_coding=bool(item.get("double_coding", False)),
+                )
+                s.add(row)
+                s.flush()
+                rows.append(row)
+            return [_decision(r) for r in rows]
+
+    @staticmethod
+    def _check_coder(s: Session, coder: str) -> None:
+        if coder == MACHINE_CODER:
+            raise StoreError("decisions belong to people: the machine codes through analysis runs")
+        row = s.get(UserRow, coder)
+        if row is None:
+            raise StoreError(f"unknown user '{coder}': create the account first (verbatim user add {coder} ...)")
+        if row.role == Role.VIEWER:
+            raise StoreError(f"user '{coder}' is a viewer: viewers read, they do not decide")
+
+    @staticmethod
+    def _check_run(s: Session, run_id: str, question: str) -> None:
+        exists = s.scalar(
+            select(func.count()).select_from(ThemeRow).where(ThemeRow.run_id == run_id, ThemeRow.question == question)
+        )
+        if not exists:
+            raise StoreError(f"question '{question}' of run '{run_id}' has no themes to review")
+
+    @staticmethod
+    def _unseen_decision(s: Session, run_id: str, excerpt_id: str, coder: str, seen: object) -> int | None:
+        if seen is None:
+            return None
+        latest = s.scalar(
+            select(func.max(DecisionRow.id)).where(
+                DecisionRow.run_id == run_id,
+                DecisionRow.excerpt_id == excerpt_id,
+                DecisionRow.coder != coder,
+                DecisionRow.id > int(str(seen)),
+            )
+        )
+        return int(latest) if latest is not None else None
+
+    def create_theme(
+        self,
+        run_id: str,
+        question: str,
+        coder: str,
+        label: str,
+        parent_theme_id: int | None = None,
+        excerpt_ids: Sequence[str] = (),
+    ) -> int:
+        """A new theme (named ``label``), optionally split from ``parent_theme_id``, with ``excerpt_ids`` recoded
+        into it: one gesture, one transaction."""
+        label = label.strip()
+        if not label:
+            raise StoreError("a new theme needs a label")
+        now = datetime.now(UTC)
+        with self.store.session() as s:
+            self._check_run(s, run_id, question)
+            self._check_coder(s, coder)
+            new_id = 1 + int(
+                s.scalar(
+                    select(func.max(ThemeRow.theme_id)).where(ThemeRow.run_id == run_id, ThemeRow.question == question)
+                )
+                or 0
+            )
+            s.add(
+                ThemeRow(
+                    run_id=run_id,
+                    question=question,
+                    theme_id=new_id,
+                    label=label,
+                    description="",
+                    keywords=[],
+                    n_excerpts=len(excerpt_ids),
+                    n_respondents=0,
+                    representative_excerpt_ids=[],
+                    created_by=coder,
+                    parent_theme_id=parent_theme_id,
+                )
+            )
+            batch = secrets.token_hex(8)
+            s.add(
+                DecisionRow(
+                    run_id=run_id, question=question, kind=str(DecisionKind.CREATE_THEME), coder=coder,
+                    created_at=now, theme_id=parent_theme_id, to_theme_id=new_id, text=label, batch_id=batch,
+                )
+            )  # fmt: skip
+            for excerpt_id in excerpt_ids:
+                if s.get(ExcerptRow, (run_id, excerpt_id)) is None:
+                    raise StoreError(f"excerpt '{excerpt_id}' is not in run '{run_id}'")
+                s.add(
+                    DecisionRow(
+                        run_id=run_id, question=question, kind=str(DecisionKind.RECODE), coder=coder, created_at=now,
+                        excerpt_id=excerpt_id, theme_id=parent_theme_id, to_theme_id=new_id, batch_id=batch,
+                    )
+                )  # fmt: skip
+        return new_id
+
+    def merge(self, run_id: str, question: str, coder: str, theme_id: int, into_theme_id: int) -> Decision:
+        state = self.state(run_id, question)
+        for t in (theme_id, into_theme_id):
+            if t not in state.themes or not state.themes[t].active:
+                raise StoreError(f"theme {t} is not an active theme of '{question}'")
+        if theme_id in (into_theme_id, QUEUE):
+            raise StoreError("a theme cannot be merged into itself")
+        return self.decide(run_id, question, DecisionKind.MERGE, coder, theme_id=theme_id, to_theme_id=into_theme_id)

@@ -1,0 +1,201 @@
+"""What the decisions mean: the current codebook and the current code of each excerpt, derived, never stored.
+
+The decision log is append-only. From the machine's codes and the decisions, in order:
+
+* *Undo* is a decision that names another one; an undone decision no longer counts. Undoing an undo brings the
+  first decision back.
+* *Themes*: ``create_theme`` adds a theme (to recode into, or split from a parent), ``rename`` and ``describe``
+  change its label or description, ``merge`` sends a theme and all its excerpts into another. The lineage (which
+  theme became which) is the chain of merges and the parents of split themes.
+* *Excerpts*: the latest counting ``accept`` / ``reject`` / ``recode`` decides. Without one, the machine's code stands.
+  Themes merged away are followed to the theme they became.
+* *Conflicts*: a decision made without having seen an earlier decision on the same excerpt by someone else keeps a
+  link to it; the excerpt shows the latest decision and flags the conflict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+QUEUE = -1
+
+
+class DecisionKind(StrEnum):
+    ACCEPT = "accept"  # the excerpt's current theme is right
+    REJECT = "reject"  # the excerpt fits no theme: back to the review queue
+    RECODE = "recode"  # the excerpt belongs to ``to_theme_id``
+    UNDO = "undo"  # ``undoes_id`` no longer counts
+    RENAME = "rename"  # theme ``theme_id`` is now called ``text``
+    DESCRIBE = "describe"  # theme ``theme_id`` is now described by ``text``
+    MERGE = "merge"  # theme ``theme_id`` goes into ``to_theme_id``
+    CREATE_THEME = "create_theme"  # new theme ``to_theme_id`` named ``text``, split from ``theme_id`` if set
+
+
+EXCERPT_KINDS = frozenset({DecisionKind.ACCEPT, DecisionKind.REJECT, DecisionKind.RECODE})
+THEME_KINDS = frozenset({DecisionKind.RENAME, DecisionKind.DESCRIBE, DecisionKind.MERGE, DecisionKind.CREATE_THEME})
+
+
+class ReviewStatus(StrEnum):
+    MACHINE = "machine"  # coded by the machine, no decision yet
+    QUEUED = "queued"  # in the review queue, no decision yet
+    ACCEPTED = "accepted"
+    RECODED = "recoded"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: int
+    kind: DecisionKind
+    coder: str
+    created_at: datetime
+    excerpt_id: str | None = None
+    theme_id: int | None = None
+    to_theme_id: int | None = None
+    text: str | None = None
+    undoes_id: int | None = None
+    batch_id: str | None = None
+    conflict_with_id: int | None = None
+    double_coding: bool = False
+
+
+@dataclass(frozen=True)
+class MachineCode:
+    excerpt_id: str
+    theme_id: int
+    score: float
+    runner_up_theme_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ThemeBase:
+    """A theme as first created (by the machine, or by a researcher's ``create_theme``)."""
+
+    theme_id: int
+    label: str
+    description: str = ""
+    created_by: str = "machine"
+    parent_theme_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ThemeState:
+    theme_id: int
+    label: str
+    description: str
+    created_by: str
+    parent_theme_id: int | None
+    merged_into: int | None = None
+    machine_label: str = ""
+    decision_ids: tuple[int, ...] = field(default=())
+
+    @property
+    def active(self) -> bool:
+        return self.merged_into is None
+
+
+@dataclass(frozen=True)
+class CurrentCode:
+    excerpt_id: str
+    theme_id: int
+    status: ReviewStatus
+    machine_theme_id: int
+    score: float
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_id: int | None = None
+    conflict: bool = False
+
+
+def counting(decisions: Iterable[Decision]) -> list[Decision]:
+    """The decisions that count, oldest first: every decision not undone, undos themselves left out."""
+    ordered = sorted(decisions, key=lambda d: d.id)
+    undone: set[int] = set()
+    for d in reversed(ordered):
+        if d.id in undone:
+            continue
+        if d.kind == DecisionKind.UNDO and d.undoes_id is not None:
+            undone.add(d.undoes_id)
+    return [d for d in ordered if d.id not in undone and d.kind != DecisionKind.UNDO]
+
+
+def theme_states(bases: Sequence[ThemeBase], decisions: Iterable[Decision]) -> dict[int, ThemeState]:
+    """The codebook as it stands: every theme ever created, with its current label and what it was merged into."""
+    states = {
+        b.theme_id: ThemeState(b.theme_id, b.label, b.description, b.created_by, b.parent_theme_id, None, b.label)
+        for b in bases
+    }
+    for d in counting(decisions):
+        if d.kind not in THEME_KINDS:
+            continue
+        if d.kind == DecisionKind.CREATE_THEME and d.to_theme_id is not None and d.to_theme_id not in states:
+            states[d.to_theme_id] = ThemeState(d.to_theme_id, d.text or "", "", d.coder, d.theme_id, None, d.text or "")
+            continue
+        target = d.to_theme_id if d.kind == DecisionKind.CREATE_THEME else d.theme_id
+        if target is None or target not in states:
+            continue
+        state = states[target]
+        if d.kind == DecisionKind.RENAME and d.text:
+            state = replace(state, label=d.text)
+        elif d.kind == DecisionKind.DESCRIBE and d.text is not None:
+            state = replace(state, description=d.text)
+        elif d.kind == DecisionKind.MERGE and d.to_theme_id in states and d.to_theme_id != target:
+            state = replace(state, merged_into=d.to_theme_id)
+        states[target] = replace(state, decision_ids=(*state.decision_ids, d.id))
+    return states
+
+
+def resolve(theme_id: int, states: dict[int, ThemeState]) -> int:
+    """Follow merges from ``theme_id`` to the theme it is part of now."""
+    seen: set[int] = set()
+    while theme_id in states and states[theme_id].merged_into is not None and theme_id not in seen:
+        seen.add(theme_id)
+        theme_id = states[theme_id].merged_into  # type: ignore[assignment]
+    return theme_id
+
+
+def current_codes(
+    machine: Iterable[MachineCode], decisions: Iterable[Decision], states: dict[int, ThemeState]
+) -> dict[str, CurrentCode]:
+    """The code of every excerpt now: the latest counting excerpt decision, else the machine's, through merges."""
+    latest: dict[str, Decision] = {}
+    for decision in counting(decisions):
+        if decision.kind in EXCERPT_KINDS and decision.excerpt_id is not None:
+            latest[decision.excerpt_id] = decision
+    codes: dict[str, CurrentCode] = {}
+    for m in machine:
+        machine_theme = resolve(m.theme_id, states) if m.theme_id != QUEUE else QUEUE
+        d = latest.get(m.excerpt_id)
+        if d is None:
+            status = ReviewStatus.MACHINE if machine_theme != QUEUE else ReviewStatus.QUEUED
+            codes[m.excerpt_id] = CurrentCode(m.excerpt_id, machine_theme, status, m.theme_id, m.score)
+            continue
+        if d.kind == DecisionKind.REJECT:
+            theme, status = QUEUE, ReviewStatus.REJECTED
+        elif d.kind == DecisionKind.RECODE and d.to_theme_id is not None:
+            theme, status = resolve(d.to_theme_id, states), ReviewStatus.RECODED
+        else:  # accept: the theme the excerpt had when it was accepted, followed through merges
+            theme = resolve(d.theme_id if d.theme_id is not None else m.theme_id, states)
+            status = ReviewStatus.ACCEPTED if theme != QUEUE else ReviewStatus.REJECTED
+        codes[m.excerpt_id] = CurrentCode(
+            m.excerpt_id,
+            theme,
+            status,
+            m.theme_id,
+            m.score,
+            decided_by=d.coder,
+            decided_at=d.created_at,
+            decision_id=d.id,
+            conflict=d.conflict_with_id is not None,
+        )
+    return codes
+
+
+def lineage(states: dict[int, ThemeState]) -> list[tuple[int, str, int]]:
+    """Edges of the codebook's history: (from theme, "merged into" | "split into", to theme)."""
+    edges = [(s.theme_id, "merged into", s.merged_into) for s in states.values() if s.merged_into is not None]
+    edges += [(s.parent_theme_id, "split into", s.theme_id) for s in states.values() if s.parent_theme_id is not None]
+    return sorted(edges)

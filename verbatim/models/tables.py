@@ -1,0 +1,139 @@
+"""The database tables (SQLAlchemy 2 ORM). Their history is in ``migrations/``: change both together.
+
+Analysis (written once per run by the flow): runs, respondents, answers, excerpts, themes, codings.
+Review (appended to by researchers): users, decisions. Decisions are never updated or deleted: the current code of
+an excerpt and the current codebook are derived from the machine's codings and the decisions
+(``verbatim.models.review``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    survey_file: Mapped[str] = mapped_column(Text)
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int] = mapped_column(Integer)
+    encoder: Mapped[str] = mapped_column(String(200))
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class RespondentRow(Base):
+    __tablename__ = "respondents"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    respondent_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    row: Mapped[int] = mapped_column(Integer)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AnswerRow(Base):
+    __tablename__ = "answers"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    question: Mapped[str] = mapped_column(String(500), primary_key=True)
+    respondent_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    row: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)  # pseudonymised
+    original_text: Mapped[str | None] = mapped_column(Text, nullable=True)  # only with --keep-original
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    n_excerpts: Mapped[int] = mapped_column(Integer)
+
+
+class ExcerptRow(Base):
+    __tablename__ = "excerpts"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    excerpt_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    question: Mapped[str] = mapped_column(String(500), index=True)
+    respondent_id: Mapped[str] = mapped_column(String(200))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    lemmas: Mapped[str] = mapped_column(Text)  # space-separated
+
+
+class ThemeRow(Base):
+    """A theme of a question: proposed by the machine, or created by a researcher (recode to a new theme, split)."""
+
+    __tablename__ = "themes"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    question: Mapped[str] = mapped_column(String(500), primary_key=True)
+    theme_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(Text)  # as first named; renames are decisions
+    description: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[Any]] = mapped_column(JSON)
+    n_excerpts: Mapped[int] = mapped_column(Integer)  # at creation
+    n_respondents: Mapped[int] = mapped_column(Integer)  # at creation
+    representative_excerpt_ids: Mapped[list[Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(200), default="machine", server_default="machine")
+    parent_theme_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the theme it was split from
+
+
+class CodingRow(Base):
+    """A code given by a coder. The machine is a coder of its own (``coder == "machine"``), never a person."""
+
+    __tablename__ = "codings"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    excerpt_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    coder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    theme_id: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    runner_up_theme_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))  # admin | researcher | viewer
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DecisionRow(Base):
+    """One researcher's decision. Append-only: never updated, never deleted (undo is a new decision)."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        Index("ix_decisions_run_question", "run_id", "question"),
+        Index("ix_decisions_excerpt", "run_id", "excerpt_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20))  # see verbatim.models.review.DecisionKind
+    coder: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    excerpt_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    theme_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the theme the decision is about / from
+    to_theme_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # recode target, merge target
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)  # new label or description
+    undoes_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    batch_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # decisions made in one gesture
+    seen_decision_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # last decision the coder saw
+    conflict_with_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a decision the coder had not seen
+    double_coding: Mapped[bool] = mapped_column(default=False, server_default="0")  # blind second coding
+
+
+class DoubleCodingRow(Base):
+    """An excerpt handed to two researchers blind, for inter-coder agreement."""
+
+    __tablename__ = "double_coding"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    excerpt_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    question: Mapped[str] = mapped_column(String(500))
+    coder_a: Mapped[str] = mapped_column(String(200))
+    coder_b: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
