@@ -1,0 +1,186 @@
+"""The append-only decision log over a real SQLite store: derivation, conflicts, lineage, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from verbatim.errors import StoreError
+from verbatim.models.decisions import DecisionLog, Role
+from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Respondent, Theme
+from verbatim.models.review import (
+    Decision,
+    DecisionKind,
+    MachineCode,
+    ReviewStatus,
+    ThemeBase,
+    counting,
+    current_codes,
+    lineage,
+    theme_states,
+)
+from verbatim.models.store import Store, migrate
+from verbatim.models.tables import DecisionRow
+
+RUN, Q = "run-1", "difficultes"
+
+
+def _run(store: Store) -> None:
+    """A small but complete run: 3 themes, 8 excerpts (one queued)."""
+    respondents = [Respondent(respondent_id=f"R{i}", row=i, attributes={"profession": "CESF"}) for i in range(1, 9)]
+    answers = [
+        Answer(
+            question=Q, respondent_id=r.respondent_id, row=r.row, text=f"Réponse {r.row}.", status=AnswerStatus.CODED
+        )
+        for r in respondents
+    ]
+    excerpts = [
+        Excerpt(excerpt_id=f"E{i}", question=Q, respondent_id=f"R{i}", start=0, end=11, text=f"Réponse {i}.")
+        for i in range(1, 9)
+    ]
+    themes = [
+        Theme(question=Q, theme_id=t, label=f"Thème {t}", description="", keywords=("mot",), n_excerpts=2,
+              n_respondents=2, representative_excerpt_ids=("E1",))
+        for t in range(3)
+    ]  # fmt: skip
+    machine = [0, 0, 0, 1, 1, 2, 2, -1]
+    codings = [Coding(excerpt_id=f"E{i + 1}", theme_id=t, score=0.5) for i, t in enumerate(machine)]
+    manifest = {"input": {"file_name": "s.csv", "sha256": "0" * 64}, "parameters": {"seed": 1}, "encoder": {"id": "x"}}
+    store.save_run(RUN, manifest, respondents, answers, {}, excerpts, themes, codings)
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> DecisionLog:
+    store = Store(f"sqlite:///{tmp_path / 'v.db'}")
+    _run(store)
+    log = DecisionLog(store)
+    for name, role in (("alice", Role.RESEARCHER), ("bob", Role.RESEARCHER), ("vera", Role.VIEWER)):
+        log.add_user(name, role, "hash")
+    return log
+
+
+def test_machine_codes_stand_until_a_decision(log: DecisionLog) -> None:
+    state = log.state(RUN, Q)
+    assert state.codes["E1"].status == ReviewStatus.MACHINE and state.codes["E1"].theme_id == 0
+    assert state.codes["E8"].status == ReviewStatus.QUEUED and state.codes["E8"].theme_id == -1
+    assert [t.theme_id for t in state.active_themes()] == [0, 1, 2]
+
+
+def test_accept_reject_recode(log: DecisionLog) -> None:
+    log.decide(RUN, Q, DecisionKind.ACCEPT, "alice", excerpt_id="E1", theme_id=0)
+    log.decide(RUN, Q, DecisionKind.REJECT, "alice", excerpt_id="E2")
+    log.decide(RUN, Q, DecisionKind.RECODE, "alice", excerpt_id="E8", to_theme_id=2)
+    codes = log.state(RUN, Q).codes
+    assert (codes["E1"].status, codes["E1"].theme_id, codes["E1"].decided_by) == (ReviewStatus.ACCEPTED, 0, "alice")
+    assert (codes["E2"].status, codes["E2"].theme_id) == (ReviewStatus.REJECTED, -1)
+    assert (codes["E8"].status, codes["E8"].theme_id) == (ReviewStatus.RECODED, 2)
+    assert codes["E8"].machine_theme_id == -1, "the machine's code stays readable"
+
+
+def test_undo_is_a_new_decision_and_can_be_undone(log: DecisionLog) -> None:
+    d = log.decide(RUN, Q, DecisionKind.RECODE, "alice", excerpt_id="E1", to_theme_id=2)
+    u = log.decide(RUN, Q, DecisionKind.UNDO, "alice", undoes_id=d.id)
+    assert log.state(RUN, Q).codes["E1"].status == ReviewStatus.MACHINE
+    log.decide(RUN, Q, DecisionKind.UNDO, "bob", undoes_id=u.id)
+    assert log.state(RUN, Q).codes["E1"].theme_id == 2
+    assert len(log.decisions(RUN, Q)) == 3, "nothing was deleted"
+
+
+def test_merge_moves_excerpts_and_keeps_lineage(log: DecisionLog) -> None:
+    log.decide(RUN, Q, DecisionKind.ACCEPT, "alice", excerpt_id="E4", theme_id=1)
+    log.merge(RUN, Q, "alice", 1, 0)
+    state = log.state(RUN, Q)
+    assert state.codes["E4"].theme_id == 0 and state.codes["E4"].status == ReviewStatus.ACCEPTED
+    assert state.codes["E5"].theme_id == 0 and state.codes["E5"].status == ReviewStatus.MACHINE
+    assert [t.theme_id for t in state.active_themes()] == [0, 2]
+    assert lineage(state.themes) == [(1, "merged into", 0)]
+    with pytest.raises(StoreError, match="not an active theme"):
+        log.merge(RUN, Q, "alice", 1, 2)
+
+
+def test_split_creates_a_theme_with_its_parent(log: DecisionLog) -> None:
+    new = log.create_theme(RUN, Q, "alice", "Mots de passe", parent_theme_id=0, excerpt_ids=["E2", "E3"])
+    state = log.state(RUN, Q)
+    assert new == 3 and state.themes[new].label == "Mots de passe" and state.themes[new].created_by == "alice"
+    assert state.excerpts_of(new) == ["E2", "E3"] and state.excerpts_of(0) == ["E1"]
+    assert (0, "split into", 3) in lineage(state.themes)
+    log.decide(RUN, Q, DecisionKind.RENAME, "bob", theme_id=new, text="Identifiants et mots de passe")
+    log.decide(RUN, Q, DecisionKind.DESCRIBE, "bob", theme_id=new, text="Codes, comptes, mots de passe.")
+    theme = log.state(RUN, Q).themes[new]
+    assert theme.label == "Identifiants et mots de passe" and theme.description.startswith("Codes")
+
+
+def test_concurrent_decisions_are_both_kept_latest_shown_conflict_visible(log: DecisionLog) -> None:
+    seen = None  # both researchers opened the excerpt before any decision
+    a = log.decide(RUN, Q, DecisionKind.RECODE, "alice", excerpt_id="E1", to_theme_id=1, seen_decision_id=seen)
+    b = log.decide(RUN, Q, DecisionKind.RECODE, "bob", excerpt_id="E1", to_theme_id=2, seen_decision_id=0)
+    assert b.conflict_with_id == a.id
+    code = log.state(RUN, Q).codes["E1"]
+    assert (code.theme_id, code.decided_by, code.conflict) == (2, "bob", True)
+    assert [d.coder for d in log.decisions(RUN, Q, "E1")] == ["alice", "bob"]
+    # Having seen alice's decision, a later one is no conflict.
+    c = log.decide(RUN, Q, DecisionKind.ACCEPT, "alice", excerpt_id="E1", theme_id=2, seen_decision_id=b.id)
+    assert c.conflict_with_id is None
+
+
+def test_bulk_decisions_are_all_or_nothing(log: DecisionLog) -> None:
+    items = [{"kind": DecisionKind.ACCEPT, "excerpt_id": e, "theme_id": 0} for e in ("E1", "E2", "NOPE")]
+    with pytest.raises(StoreError, match="NOPE"):
+        log.decide_many(RUN, Q, "alice", items)
+    assert log.decisions(RUN, Q) == []
+    done = log.decide_many(RUN, Q, "alice", items[:2])
+    assert len({d.batch_id for d in done}) == 1 and done[0].batch_id
+
+
+def test_only_known_people_who_may_decide(log: DecisionLog) -> None:
+    for coder, message in (("vera", "viewer"), ("mallory", "unknown user"), ("machine", "machine")):
+        with pytest.raises(StoreError, match=message):
+            log.decide(RUN, Q, DecisionKind.ACCEPT, coder, excerpt_id="E1", theme_id=0)
+    with pytest.raises(StoreError, match="reserved"):
+        log.add_user("machine", Role.ADMIN, "x")
+    with pytest.raises(StoreError, match="already exists"):
+        log.add_user("alice", Role.ADMIN, "x")
+
+
+def test_decisions_are_committed_when_made(log: DecisionLog) -> None:
+    log.decide(RUN, Q, DecisionKind.ACCEPT, "alice", excerpt_id="E1", theme_id=0)
+    # A second, independent connection sees it at once: nothing waits for a later commit.
+    url = log.store.url
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        assert db.execute("SELECT kind, coder FROM decisions").fetchall() == [("accept", "alice")]
+
+
+def test_pure_derivation_follows_merge_chains() -> None:
+    now = datetime.now(UTC)
+    bases = [ThemeBase(t, f"T{t}") for t in range(3)]
+    decisions = [
+        Decision(1, DecisionKind.MERGE, "a", now, theme_id=0, to_theme_id=1),
+        Decision(2, DecisionKind.MERGE, "a", now, theme_id=1, to_theme_id=2),
+        Decision(3, DecisionKind.RECODE, "a", now, excerpt_id="x", to_theme_id=0),
+    ]
+    states = theme_states(bases, decisions)
+    codes = current_codes([MachineCode("x", 1, 0.4), MachineCode("y", 0, 0.9)], decisions, states)
+    assert codes["x"].theme_id == 2 and codes["y"].theme_id == 2
+    assert [d.id for d in counting([*decisions, Decision(4, DecisionKind.UNDO, "a", now, undoes_id=2)])] == [1, 3]
+
+
+def test_an_older_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    migrate(engine, "0001")  # the schema of the first release: analysis tables only
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO runs VALUES ('old-run', '2026-01-01 00:00:00', 's.csv', ?, 1, 'use', '{}')", ("0" * 64,)
+        )
+        db.execute("INSERT INTO themes VALUES ('old-run', 'q', 0, 'Ancien', '', '[]', 1, 1, '[]')")
+        assert "decisions" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    store = Store(f"sqlite:///{path}")  # opening it brings it to the newest schema, data kept
+    assert store.run("old-run").survey_file == "s.csv"
+    theme = store.themes("old-run")[0]
+    assert theme.label == "Ancien" and theme.created_by == "machine"
+    with store.session() as s:
+        assert s.scalars(select(DecisionRow)).all() == []
