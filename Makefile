@@ -16,7 +16,11 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 SAMPLE_ARGS := data/sample_survey.csv --id-column id --question difficultes --question idees \
 	--attribute profession --attribute structure --attribute region --attribute anciennete
 
-.PHONY: install demo test test-fast lint format bench-flow bench-quality bench-pseudonymisation clean
+# Debian packages the tests use: Chromium (review app in a real browser), LibreOffice and pdftotext (DOCX report).
+SYSTEM_PACKAGES := chromium libreoffice-writer-nogui poppler-utils
+SYSTEM_COMMANDS := chromium soffice pdftotext
+
+.PHONY: install system-deps demo test test-fast lint format bench-flow bench-quality bench-pseudonymisation clean
 
 $(STAMP): pyproject.toml
 	@echo "== Setting up $(VENV) with $(PYTHON)"
@@ -28,6 +32,14 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+system-deps:
+	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "== Installing Debian packages for:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	fi
 
 demo: install
 	$(BIN)/verbatim analyse $(SAMPLE_ARGS)
@@ -42,7 +54,7 @@ format: install
 	$(BIN)/ruff check --fix verbatim tests bench scripts
 	$(BIN)/ruff format verbatim tests bench scripts
 
-test: install lint
+test: install system-deps lint
 	$(BIN)/python -m pytest
 
 test-fast: install
