@@ -2,21 +2,42 @@
 
 A label is up to three terms taken from the theme's c-TF-IDF keywords (lemmas and lemma pairs), each written the
 way respondents most often wrote it: the lemma pair ``démarche ligne`` becomes "démarches en ligne" when that is the
-commonest phrase in the theme's excerpts. A term whose lemmas an earlier term already covers is skipped, so the label
-never says "usager, usagers" or "formation, manque formation".
+commonest phrase in the theme's excerpts, and acronyms keep the capitals respondents gave them ("CAF", "CARSAT").
+The rules, in order:
+
+* a pair among the keywords that contains an already chosen word replaces it ("formation" -> "manque de formation");
+* a term whose words an earlier term already covers is skipped, where words are compared without accents and
+  without plural or verb endings, so the label never says "usager, usagers", "télétravail, télétravailler" or
+  "symptome, symptômes";
+* a single word that says nothing on its own ("pas", "très", "trop": :data:`WEAK_WORDS`), or that most excerpts of
+  the question share (``common``: the question's own subject, e.g. "retraite" for a question about retirement),
+  is used only when nothing better is left;
+* the label starts with a capital letter.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
+
+from verbatim.nlp.stopwords import MEANINGFUL
 
 #: Short words allowed between the two lemmas of a pair when looking for the phrase respondents wrote.
 _LINK_WORDS = r"(?:de|des|du|d['’]|en|la|le|les|l['’]|à|au|aux|pour|par|sur|avec|et|sans|dans|un|une)"
 _MAX_DESCRIPTION = 160
+#: Endings that make two words the same term: plurals, feminines, infinitives ("télétravail" / "télétravailler").
+_ENDINGS = frozenset({"s", "x", "e", "es", "r", "er", "ers", "ler", "ner", "é", "ée", "és", "ées"})
+
+#: Words kept in keywords because they carry meaning in a phrase ("manque de", "pas de réponse"), but that make
+#: no label on their own.
+WEAK_WORDS: frozenset[str] = MEANINGFUL | frozenset(
+    {"trop", "bon", "bonne", "mauvais", "grand", "petit", "gros", "vrai", "ans", "an", "jour", "mois", "année", "rien"}
+)
 
 
 def surface_forms(lemma_lists: Sequence[Sequence[str]], surface_lists: Sequence[Sequence[str]]) -> dict[str, str]:
@@ -28,40 +49,107 @@ def surface_forms(lemma_lists: Sequence[Sequence[str]], surface_lists: Sequence[
     return {lemma: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for lemma, c in counts.items()}
 
 
+def _plain(word: str) -> str:
+    """Lower case, without accents."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def same_term(a: str, b: str) -> bool:
+    """True when two words differ only by accents or a plural, feminine or verb ending."""
+    a, b = _plain(a), _plain(b)
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 3 and long_.startswith(short) and long_[len(short) :] in _ENDINGS
+
+
+def _covers(covered: Sequence[str], word: str) -> bool:
+    return any(same_term(word, c) for c in covered)
+
+
+def _written(match: str) -> str:
+    """A phrase as found in a text: lower case, except acronyms ("CAF", "MSA")."""
+    return " ".join(w if len(w) > 1 and w.isupper() and len(w) <= 8 else w.lower() for w in match.split())
+
+
 def _phrase(term: str, forms: dict[str, str], texts: Sequence[str]) -> str:
     words = term.split()
     if len(words) == 1:
-        return forms.get(words[0], words[0])
-    first, second = (forms.get(w, w) for w in words[:2])
-    pattern = re.compile(
-        rf"\b{re.escape(first)}(?:\s+{_LINK_WORDS}|\s*{_LINK_WORDS}){{0,2}}\s*{re.escape(second)}\b",
-        re.IGNORECASE,
-    )
-    found = Counter(m.group(0).lower() for t in texts for m in pattern.finditer(t))
+        form = forms.get(words[0], words[0])
+        pattern = re.compile(rf"(?<!\w){re.escape(form)}(?!\w)", re.IGNORECASE)
+    else:
+        first, second = (forms.get(w, w) for w in words[:2])
+        pattern = re.compile(
+            rf"(?<!\w){re.escape(first)}\w{{0,3}}(?:\s+{_LINK_WORDS}|\s*{_LINK_WORDS}){{0,2}}[\s-]*"
+            rf"{re.escape(second)}\w{{0,3}}(?!\w)",
+            re.IGNORECASE,
+        )
+        form = f"{first} {second}"
+    found = Counter(_written(" ".join(m.group(0).split())) for t in texts for m in pattern.finditer(t))
     if found:
         return min(found.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-    return f"{first} {second}"
+    return form
 
 
-def build_label(keywords: Sequence[str], forms: dict[str, str], texts: Sequence[str], max_terms: int = 3) -> str:
+def choose_terms(keywords: Sequence[str], common: Collection[str] = (), max_terms: int = 3) -> list[str]:
+    """The keywords a label shows (see the module's rules), in keyword order."""
+
+    def pick(allow_weak: bool) -> list[str]:
+        chosen: list[str] = []
+        for term in keywords:
+            words = term.split()
+            if not words:
+                continue
+            if len(words) == 1 and not allow_weak and (words[0] in WEAK_WORDS or words[0] in common):
+                continue
+            if len(words) > 1 and not allow_weak and all(w in WEAK_WORDS or w in common for w in words):
+                continue
+            if len(words) > 1 and any(same_term(a, b) for a, b in itertools.pairwise(words)):
+                continue
+            # A pair that contains already chosen words replaces them ("formation" -> "manque de formation",
+            # "réponse", "délai" -> "délais de réponse").
+            replaced = [c for c in chosen if all(_covers(words, w) for w in c.split())] if len(words) > 1 else []
+            covered = [w for c in chosen for w in c.split()]
+            if not replaced and all(_covers(covered, w) for w in words):
+                continue
+            if replaced:
+                position = chosen.index(replaced[0])
+                chosen = [c for c in chosen if c not in replaced]
+                chosen.insert(position, term)
+            else:
+                chosen.append(term)
+            if len(chosen) >= max_terms:
+                break
+        # Later pairs may still join two chosen words into the phrase respondents wrote ("services publics").
+        for term in keywords:
+            words = term.split()
+            replaced = [c for c in chosen if all(_covers(words, w) for w in c.split())]
+            if len(words) > 1 and len(replaced) >= 2 and all(_covers(replaced, w) for w in words):
+                position = chosen.index(replaced[0])
+                chosen = [c for c in chosen if c not in replaced]
+                chosen.insert(position, term)
+        return chosen
+
+    return pick(allow_weak=False) or pick(allow_weak=True)
+
+
+def build_label(
+    keywords: Sequence[str],
+    forms: dict[str, str],
+    texts: Sequence[str],
+    max_terms: int = 3,
+    common: Collection[str] = (),
+) -> str:
     """A short label from ranked ``keywords`` (lemmas or space-separated lemma pairs)."""
-    chosen: list[str] = []
-    covered: set[str] = set()
-    for term in keywords:
-        lemmas = set(term.split())
-        if lemmas <= covered:
-            continue
-        # A pair that contains an already chosen single lemma replaces it ("formation" -> "manque de formation").
-        replaced = [c for c in chosen if set(c.split()) <= lemmas]
-        for c in replaced:
-            chosen.remove(c)
-        chosen.append(term)
-        covered |= lemmas
-        if len(chosen) >= max_terms:
-            break
+    chosen = choose_terms(keywords, common, max_terms)
     if not chosen:
         return "Sans mots-clés"
-    phrases = [_phrase(term, forms, texts) for term in chosen]
+    phrases: list[str] = []
+    for term in chosen:
+        phrase = _phrase(term, forms, texts)
+        if phrase not in phrases:
+            phrases.append(phrase)
     label = ", ".join(phrases)
     return label[:1].upper() + label[1:]
 

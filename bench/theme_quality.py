@@ -1,0 +1,438 @@
+"""Theme quality: Verbatim's theme model against what a researcher would otherwise use, on labelled French corpora.
+
+Run from the repository root: ``python bench/theme_quality.py`` (``make bench-quality``). Corpora are read by path
+from ``../shared/corpora/``; lemmas and USE embeddings are computed once (embeddings cached under ``.cache/bench``).
+
+Per corpus, in one process and on the same inputs:
+
+* **Verbatim**: the flow's code path: content lemmas of each text (one excerpt per text), USE embeddings,
+  ``ThemeModel(seed=...)``, *not* told the number of themes;
+* **TF-IDF + k-means** and **LDA** (scikit-learn) on the lemma documents, given the true number of labels;
+* **BERTopic** as its documentation shows: default UMAP (``random_state`` set) and HDBSCAN, a ``CountVectorizer``
+  with spaCy's French stop list, on the same USE embeddings;
+* **USE + k-means**, given the true number of labels.
+
+Columns: NMI and ARI over all texts (a queued text counts as its own label ``-1``), coverage (share not queued),
+number of themes, NPMI coherence of each theme's top-10 words over the lemma documents (mean over themes), topic
+diversity (unique share of the top-10 words over themes), seconds. Then: stability over seeds, the multi-theme check
+(synthetic two-idea answers split into excerpts), and the labels of the themes of MEL and of one Grand Débat question.
+
+Options: ``--only wikit,mel`` limits the corpora; ``--skip-extras`` skips stability, multi-theme and labels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import math
+import os
+import sys
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = ROOT.parent / "shared" / "corpora"
+CACHE = ROOT / ".cache" / "bench"
+os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".cache" / "numba"))
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.cluster import KMeans  # noqa: E402
+from sklearn.decomposition import LatentDirichletAllocation  # noqa: E402
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer  # noqa: E402
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  # noqa: E402
+
+from verbatim.nlp.encoders import EmbeddingCache, USEEncoder, embed  # noqa: E402
+from verbatim.nlp.excerpts import ExcerptSplitter, content_lemmas  # noqa: E402
+from verbatim.nlp.spacy_pipeline import load_pipeline  # noqa: E402
+from verbatim.nlp.themes import QUEUE, ThemeModel  # noqa: E402
+
+SEED = 42
+GD_QUESTIONS = (31, 32, 33, 34, 35, 36)  # "éléments de satisfaction et/ou difficultés" with an administration
+GD_LABELS_QUESTION = 34  # "Administration de la retraite": its themes are printed
+GD_PER_QUESTION = 500
+BASELINES = {  # BERTopic defaults on USE embeddings, from ../shared/corpora/README.md: NMI, ARI, coverage
+    "wikit": (0.722, 0.487, 0.87),
+    "mel": (0.412, 0.199, 0.77),
+    "sib200": (0.456, 0.202, 0.67),
+}
+
+warnings.filterwarnings("ignore")
+
+
+@dataclass
+class Corpus:
+    name: str
+    texts: list[str]
+    labels: list[str]
+    lemmas: list[tuple[str, ...]] | None = None
+    surfaces: list[tuple[str, ...]] | None = None
+    embeddings: np.ndarray | None = None
+
+    @property
+    def k(self) -> int:
+        return len(set(self.labels))
+
+    @property
+    def docs(self) -> list[str]:
+        assert self.lemmas is not None
+        return [" ".join(words) for words in self.lemmas]
+
+
+# -- corpora -----------------------------------------------------------------------------------------------------
+def load_wikit() -> Corpus:
+    frames = [pd.read_csv(CORPORA / "wikit_nlu_fr" / f) for f in ("training_dataset.csv", "test_dataset.csv")]
+    data = pd.concat(frames, ignore_index=True).dropna(subset=["utterance", "intent"])
+    return Corpus("wikit", data["utterance"].astype(str).tolist(), data["intent"].astype(str).tolist())
+
+
+def load_mel() -> Corpus:
+    data = pd.read_csv(CORPORA / "mel_decidim" / "mel_comments_labelled.csv").dropna(subset=["body", "theme"])
+    return Corpus("mel", data["body"].astype(str).tolist(), data["theme"].astype(str).tolist())
+
+
+def load_sib() -> Corpus:
+    frames = [
+        pd.read_csv(CORPORA / "sib200_fra" / f"{part}.tsv", sep="\t", quoting=csv.QUOTE_NONE)
+        for part in ("train", "dev", "test")
+    ]
+    data = pd.concat(frames, ignore_index=True)
+    return Corpus("sib200", data["text"].astype(str).tolist(), data["category"].astype(str).tolist())
+
+
+def _granddebat_answers(question: int) -> pd.DataFrame:
+    data = pd.read_csv(
+        CORPORA / "granddebat" / "gd_answers_all_questions.csv.gz",
+        usecols=["theme", "csv_column", "question_short_label", "answer"],
+        dtype=str,
+    )
+    data = data[(data["theme"] == "organisation") & (data["csv_column"] == str(question))].dropna(subset=["answer"])
+    return data[data["answer"].str.split().str.len() > 2]
+
+
+def load_granddebat() -> Corpus:
+    data = pd.read_csv(
+        CORPORA / "granddebat" / "gd_answers_all_questions.csv.gz",
+        usecols=["theme", "csv_column", "question_short_label", "answer"],
+        dtype=str,
+    )
+    data = data[(data["theme"] == "organisation") & data["csv_column"].isin([str(q) for q in GD_QUESTIONS])]
+    data = data.dropna(subset=["answer"])
+    data = data[data["answer"].str.split().str.len() > 2]
+    parts = [
+        group.sample(GD_PER_QUESTION, random_state=SEED)
+        for _, group in sorted(data.groupby("csv_column"), key=lambda kv: int(kv[0]))
+    ]
+    sample = pd.concat(parts, ignore_index=True)
+    return Corpus("granddebat", sample["answer"].tolist(), sample["question_short_label"].str.strip().tolist())
+
+
+LOADERS: dict[str, Callable[[], Corpus]] = {
+    "wikit": load_wikit,
+    "mel": load_mel,
+    "sib200": load_sib,
+    "granddebat": load_granddebat,
+}
+
+
+# -- the flow's inputs ---------------------------------------------------------------------------------------------
+_ENCODER = USEEncoder()
+
+
+def embeddings_of(texts: Sequence[str]) -> np.ndarray:
+    cache = EmbeddingCache(CACHE / "embeddings.sqlite")
+    try:
+        return embed(list(texts), _ENCODER, cache)
+    finally:
+        cache.close()
+
+
+def prepare(corpus: Corpus) -> None:
+    """Lemmas of each text as one excerpt (the flow's ``content_lemmas``) and USE embeddings."""
+    nlp = load_pipeline("analyse")
+    lemmas, surfaces = [], []
+    for doc in nlp.pipe(corpus.texts, batch_size=256):
+        words, forms = content_lemmas(doc, 0, len(doc.text))
+        lemmas.append(words)
+        surfaces.append(forms)
+    corpus.lemmas, corpus.surfaces = lemmas, surfaces
+    corpus.embeddings = embeddings_of(corpus.texts)
+
+
+# -- methods -------------------------------------------------------------------------------------------------------
+@dataclass
+class Result:
+    labels: np.ndarray
+    topics: list[list[str]]
+    seconds: float
+
+
+def class_top_words(docs: Sequence[str], labels: np.ndarray, n: int = 10) -> list[list[str]]:
+    """Top words per cluster by c-TF-IDF, for methods without keywords of their own."""
+    vectorizer = CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False)
+    counts = vectorizer.fit_transform(docs)
+    vocab = np.array(vectorizer.get_feature_names_out())
+    clusters = sorted(set(labels.tolist()) - {QUEUE})
+    per_class = np.vstack([np.asarray(counts[labels == c].sum(axis=0)).ravel() for c in clusters])
+    tf = per_class / np.maximum(per_class.sum(axis=1, keepdims=True), 1)
+    idf = np.log(1 + per_class.sum(axis=1).mean() / np.maximum(per_class.sum(axis=0), 1))
+    scores = tf * idf
+    return [vocab[np.argsort(-row, kind="stable")[:n]].tolist() for row in scores]
+
+
+def run_verbatim(corpus: Corpus, seed: int = SEED) -> tuple[Result, ThemeModel]:
+    assert corpus.embeddings is not None and corpus.lemmas is not None and corpus.surfaces is not None
+    started = time.perf_counter()
+    model = ThemeModel(seed=seed).fit(
+        corpus.embeddings, corpus.lemmas, corpus.surfaces, corpus.texts, [str(i) for i in range(len(corpus.texts))]
+    )
+    seconds = time.perf_counter() - started
+    topics = [list(t.keywords[:10]) for t in model.themes_]
+    return Result(np.asarray(model.labels_), topics, seconds), model
+
+
+def run_tfidf_kmeans(corpus: Corpus) -> Result:
+    started = time.perf_counter()
+    vectorizer = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False)
+    x = vectorizer.fit_transform(corpus.docs)
+    km = KMeans(n_clusters=corpus.k, n_init=10, random_state=SEED).fit(x)
+    vocab = np.array(vectorizer.get_feature_names_out())
+    topics = [vocab[np.argsort(-c, kind="stable")[:10]].tolist() for c in km.cluster_centers_]
+    return Result(km.labels_.astype(int), topics, time.perf_counter() - started)
+
+
+def run_lda(corpus: Corpus) -> Result:
+    started = time.perf_counter()
+    vectorizer = CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False)
+    x = vectorizer.fit_transform(corpus.docs)
+    lda = LatentDirichletAllocation(n_components=corpus.k, random_state=SEED)
+    labels = lda.fit_transform(x).argmax(axis=1)
+    vocab = np.array(vectorizer.get_feature_names_out())
+    topics = [vocab[np.argsort(-c, kind="stable")[:10]].tolist() for c in lda.components_]
+    return Result(labels.astype(int), topics, time.perf_counter() - started)
+
+
+def run_bertopic(corpus: Corpus) -> Result:
+    from bertopic import BERTopic
+    from spacy.lang.fr.stop_words import STOP_WORDS
+    from umap import UMAP
+
+    started = time.perf_counter()
+    # The documentation's example, with random_state set so that the run can be repeated.
+    umap = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=SEED)
+    vectorizer = CountVectorizer(stop_words=sorted(STOP_WORDS))
+    model = BERTopic(language="multilingual", umap_model=umap, vectorizer_model=vectorizer)
+    labels, _ = model.fit_transform(corpus.texts, corpus.embeddings)
+    topics = []
+    for t in sorted(set(labels) - {QUEUE}):
+        topics.append([w for w, _score in (model.get_topic(t) or [])][:10])
+    return Result(np.asarray(labels, dtype=int), topics, time.perf_counter() - started)
+
+
+def run_use_kmeans(corpus: Corpus) -> Result:
+    started = time.perf_counter()
+    km = KMeans(n_clusters=corpus.k, n_init=10, random_state=SEED).fit(corpus.embeddings)
+    labels = km.labels_.astype(int)
+    return Result(labels, class_top_words(corpus.docs, labels), time.perf_counter() - started)
+
+
+# -- measures ------------------------------------------------------------------------------------------------------
+def npmi(topics: Sequence[Sequence[str]], docs: Sequence[str]) -> float:
+    """Mean over topics of the mean NPMI of pairs of top words; a term of several lemmas occurs when all do."""
+    sets = [set(d.split()) for d in docs]
+    n = len(sets)
+    occurrence: dict[str, frozenset[int]] = {}
+
+    def where(term: str) -> frozenset[int]:
+        if term not in occurrence:
+            words = term.split()
+            occurrence[term] = frozenset(i for i, s in enumerate(sets) if all(w in s for w in words))
+        return occurrence[term]
+
+    per_topic = []
+    for words in topics:
+        values = []
+        for a, b in itertools.combinations(words[:10], 2):
+            da, db = where(a), where(b)
+            joint = len(da & db)
+            if not da or not db:
+                continue
+            if joint == 0:
+                values.append(-1.0)
+                continue
+            p_ab, p_a, p_b = joint / n, len(da) / n, len(db) / n
+            if p_ab == 1.0:
+                values.append(1.0)
+                continue
+            values.append(math.log(p_ab / (p_a * p_b)) / -math.log(p_ab))
+        if values:
+            per_topic.append(float(np.mean(values)))
+    return float(np.mean(per_topic)) if per_topic else float("nan")
+
+
+def diversity(topics: Sequence[Sequence[str]]) -> float:
+    words = [w for t in topics for w in t[:10]]
+    return len(set(words)) / len(words) if words else float("nan")
+
+
+def row(name: str, corpus: Corpus, result: Result) -> dict[str, object]:
+    truth = corpus.labels
+    return {
+        "method": name,
+        "NMI": normalized_mutual_info_score(truth, result.labels),
+        "ARI": adjusted_rand_score(truth, result.labels),
+        "coverage": float(np.mean(result.labels != QUEUE)),
+        "themes": len(set(result.labels.tolist()) - {QUEUE}),
+        "NPMI": npmi(result.topics, corpus.docs),
+        "diversity": diversity(result.topics),
+        "seconds": result.seconds,
+    }
+
+
+def print_table(rows: list[dict[str, object]]) -> None:
+    header = f"  {'method':<30} {'NMI':>6} {'ARI':>6} {'cover':>6} {'themes':>6} {'NPMI':>6} {'divers':>6} {'sec':>6}"
+    print(header)
+    for r in rows:
+        print(
+            f"  {r['method']:<30} {r['NMI']:>6.3f} {r['ARI']:>6.3f} {r['coverage']:>6.2f} {r['themes']:>6d} "
+            f"{r['NPMI']:>6.3f} {r['diversity']:>6.2f} {r['seconds']:>6.1f}"
+        )
+
+
+def print_themes(model: ThemeModel, title: str, limit: int = 25) -> None:
+    print(f"\n-- Theme labels: {title} ({len(model.themes_)} themes, {model.granularity_})")
+    for t in model.themes_[:limit]:
+        print(f"  [{t.theme_id:>2}] {len(t.members):>4}  {t.label}")
+        print(f"        « {t.description} »")
+
+
+# -- extras --------------------------------------------------------------------------------------------------------
+def stability(corpus: Corpus, seeds: Sequence[int] = (0, 1, 2, 3, 4)) -> None:
+    runs = [run_verbatim(corpus, seed)[0].labels for seed in seeds]
+    aris = [adjusted_rand_score(a, b) for a, b in itertools.combinations(runs, 2)]
+    again_result, again_model = run_verbatim(corpus, seeds[0])
+    first_model = run_verbatim(corpus, seeds[0])[1]
+    identical = np.array_equal(runs[0], again_result.labels) and [
+        (t.label, t.members, t.representatives) for t in first_model.themes_
+    ] == [(t.label, t.members, t.representatives) for t in again_model.themes_]
+    counts = [len(set(r.tolist()) - {QUEUE}) for r in runs]
+    print(
+        f"\n-- Stability on {corpus.name}: seeds {list(seeds)} -> themes {counts}; mean pairwise ARI "
+        f"{np.mean(aris):.3f} (min {np.min(aris):.3f}; goal >= 0.8); same seed twice identical: {identical}"
+    )
+
+
+def multi_theme(corpus: Corpus, n_answers: int = 300, seed: int = SEED, **model_options: Any) -> float:
+    """Answers made of two texts of different labels, split into excerpts: are both labels found?"""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(corpus.texts)).tolist()
+    answers: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    cut: list[int] = []
+    used: set[int] = set()
+    for i in order:
+        if len(answers) >= n_answers:
+            break
+        if i in used:
+            continue
+        j = next((j for j in order if j not in used and j != i and corpus.labels[j] != corpus.labels[i]), None)
+        if j is None:
+            break
+        used |= {i, j}
+        first = corpus.texts[i].strip()
+        if first[-1:] not in ".!?…":
+            first += "."
+        answers.append(f"{first} {corpus.texts[j].strip()}")
+        pairs.append((corpus.labels[i], corpus.labels[j]))
+        cut.append(len(first))
+    segments = ExcerptSplitter().split(answers)
+    texts, lemmas, surfaces, groups, truth, owner = [], [], [], [], [], []
+    for a, (answer, parts) in enumerate(zip(answers, segments, strict=True)):
+        for s in parts:
+            texts.append(answer[s.start : s.end])
+            lemmas.append(s.lemmas)
+            surfaces.append(s.surfaces)
+            groups.append(str(a))
+            in_first = max(0, min(s.end, cut[a]) - s.start)
+            truth.append(pairs[a][0] if in_first * 2 >= s.end - s.start else pairs[a][1])
+            owner.append(a)
+    model = ThemeModel(seed=seed, **model_options).fit(embeddings_of(texts), lemmas, surfaces, texts, groups)
+    majority = {}
+    for t in model.theme_ids_.tolist():
+        members = [truth[i] for i in np.flatnonzero(model.labels_ == t)]
+        majority[t] = Counter(members).most_common(1)[0][0]
+    found: list[set[str]] = [set() for _ in answers]
+    for i, t in enumerate(model.labels_.tolist()):
+        if t != QUEUE:
+            found[owner[i]].add(majority[t])
+    both = np.mean([set(p) <= f for p, f in zip(pairs, found, strict=True)])
+    split_in_two = np.mean([len(p) >= 2 for p in segments])
+    print(
+        f"\n-- Multi-theme check on {corpus.name}: {len(answers)} two-idea answers -> {len(texts)} excerpts "
+        f"(share split in >= 2: {split_in_two:.2f}), {len(model.themes_)} themes; both true labels recovered for "
+        f"{both:.2f} of answers"
+    )
+    return float(both)
+
+
+def granddebat_labels() -> None:
+    data = _granddebat_answers(GD_LABELS_QUESTION).sample(GD_PER_QUESTION, random_state=SEED)
+    answers = data["answer"].tolist()
+    segments = ExcerptSplitter().split(answers)
+    texts, lemmas, surfaces, groups = [], [], [], []
+    for a, (answer, parts) in enumerate(zip(answers, segments, strict=True)):
+        for s in parts:
+            texts.append(answer[s.start : s.end])
+            lemmas.append(s.lemmas)
+            surfaces.append(s.surfaces)
+            groups.append(str(a))
+    model = ThemeModel(seed=SEED).fit(embeddings_of(texts), lemmas, surfaces, texts, groups)
+    coverage = float(np.mean(model.labels_ != QUEUE))
+    title = f"Grand Débat « {data['question_short_label'].iloc[0].strip()} », {len(answers)} answers, "
+    print_themes(model, title + f"{len(texts)} excerpts, coverage {coverage:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(LOADERS), help="comma-separated corpora")
+    parser.add_argument("--skip-extras", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    corpora = {}
+    models = {}
+    for name in args.only.split(","):
+        corpus = LOADERS[name]()
+        prepare(corpus)
+        corpora[name] = corpus
+        print(f"\n== {name}: {len(corpus.texts)} texts, {corpus.k} true labels")
+        verbatim_result, models[name] = run_verbatim(corpus)
+        rows = [row("Verbatim (k not given)", corpus, verbatim_result)]
+        rows.append(row("BERTopic as documented", corpus, run_bertopic(corpus)))
+        rows.append(row("USE + k-means (true k)", corpus, run_use_kmeans(corpus)))
+        rows.append(row("TF-IDF + k-means (true k)", corpus, run_tfidf_kmeans(corpus)))
+        rows.append(row("LDA (true k)", corpus, run_lda(corpus)))
+        print_table(rows)
+        if name in BASELINES:
+            nmi, ari, cov = BASELINES[name]
+            print(f"  (README baseline, BERTopic defaults: NMI {nmi:.3f} ARI {ari:.3f} coverage {cov:.2f})")
+    if not args.skip_extras:
+        if "mel" in models:
+            print_themes(models["mel"], "MEL")
+        granddebat_labels()
+        if "wikit" in corpora:
+            stability(corpora["wikit"])
+        for name in ("wikit", "sib200"):
+            if name in corpora:
+                multi_theme(corpora[name])
+    print(f"\nTotal time: {time.perf_counter() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

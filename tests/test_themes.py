@@ -1,0 +1,214 @@
+"""The theme model and its labels, on the sample survey with the real encoder and spaCy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from verbatim.formats.survey import build_answers, read_survey
+from verbatim.nlp.labels import (
+    WEAK_WORDS,
+    build_label,
+    choose_terms,
+    describe,
+    describing_excerpt,
+    representatives,
+    same_term,
+)
+from verbatim.nlp.stopwords import STOP_WORDS
+from verbatim.nlp.themes import (
+    MIN_EXCERPTS_TO_CLUSTER,
+    QUEUE,
+    AdaptiveClusterer,
+    ThemeModel,
+    min_cluster_size_for,
+)
+
+from .conftest import SAMPLE
+
+
+@dataclass
+class Excerpts:
+    texts: list[str]
+    lemmas: list[tuple[str, ...]]
+    surfaces: list[tuple[str, ...]]
+    groups: list[str]
+    embeddings: np.ndarray
+
+
+@pytest.fixture(scope="module")
+def difficultes(splitter, use_encoder) -> Excerpts:  # type: ignore[no-untyped-def]
+    table = read_survey(SAMPLE)
+    ingested = build_answers(table, "id", ["difficultes"], [])
+    answers = [a for a in ingested.answers if a.status is None]
+    texts, lemmas, surfaces, groups = [], [], [], []
+    for answer, parts in zip(answers, splitter.split([a.text for a in answers]), strict=True):
+        for s in parts:
+            texts.append(answer.text[s.start : s.end])
+            lemmas.append(s.lemmas)
+            surfaces.append(s.surfaces)
+            groups.append(answer.respondent_id)
+    return Excerpts(texts, lemmas, surfaces, groups, use_encoder.encode(texts))
+
+
+def _fit(data: Excerpts, seed: int = 42, **options: object) -> ThemeModel:
+    return ThemeModel(seed=seed, **options).fit(  # type: ignore[arg-type]
+        data.embeddings, data.lemmas, data.surfaces, data.texts, data.groups
+    )
+
+
+@pytest.fixture(scope="module")
+def model(difficultes: Excerpts) -> ThemeModel:
+    return _fit(difficultes)
+
+
+# -- granularity ---------------------------------------------------------------------------------------------------
+def test_min_cluster_size_grows_with_the_corpus() -> None:
+    sizes = [min_cluster_size_for(n) for n in (10, 100, 400, 1_000, 10_000, 100_000)]
+    assert sizes == sorted(sizes)
+    assert sizes[0] == 5  # never below 5
+    assert 8 <= min_cluster_size_for(400) <= 20
+    assert min_cluster_size_for(100_000) < 1_000  # themes of 1% of a big corpus are still themes
+
+
+def test_a_tiny_set_makes_one_theme(difficultes: Excerpts) -> None:
+    n = MIN_EXCERPTS_TO_CLUSTER - 1
+    small = Excerpts(
+        difficultes.texts[:n],
+        difficultes.lemmas[:n],
+        difficultes.surfaces[:n],
+        difficultes.groups[:n],
+        difficultes.embeddings[:n],
+    )
+    fitted = _fit(small)
+    assert fitted.granularity_["method"] == "single"
+    assert len(fitted.themes_) == 1
+    assert set(fitted.labels_.tolist()) <= {0, QUEUE}
+    assert fitted.themes_[0].label
+
+
+def test_the_clusterer_falls_back_when_hdbscan_finds_no_two_themes() -> None:
+    rng = np.random.default_rng(0)
+    blob = rng.normal(size=(40, 5))  # one Gaussian blob: HDBSCAN sees one theme at most
+    clusterer = AdaptiveClusterer(min_cluster_size=30, min_samples=10).fit(blob)
+    assert clusterer.method_ == "agglomerative"
+    assert len(set(clusterer.labels_.tolist())) >= 2
+    assert QUEUE not in clusterer.labels_
+
+
+def test_the_clusterer_keeps_hdbscan_when_the_data_has_themes() -> None:
+    rng = np.random.default_rng(0)
+    blobs = np.vstack([rng.normal(loc=10 * i, size=(30, 5)) for i in range(3)])
+    clusterer = AdaptiveClusterer(min_cluster_size=10, min_samples=3).fit(blobs)
+    assert clusterer.method_.startswith("hdbscan")
+    assert len(set(clusterer.labels_.tolist()) - {QUEUE}) == 3
+
+
+# -- labels --------------------------------------------------------------------------------------------------------
+def test_same_term_ignores_accents_plurals_and_verb_endings() -> None:
+    assert same_term("télétravail", "télétravailler")
+    assert same_term("symptome", "symptômes")
+    assert same_term("usager", "usagers")
+    assert not same_term("information", "informatique")
+    assert not same_term("format", "formation")
+
+
+def test_labels_have_no_duplicate_or_weak_terms() -> None:
+    keywords = ["pas", "télétravail", "télétravailler", "très", "symptome", "symptômes", "outil"]
+    assert choose_terms(keywords) == ["télétravail", "symptome", "outil"]
+    assert choose_terms(["pas", "très"]) == ["pas", "très"]  # nothing better: weak words rather than nothing
+
+
+def test_a_pair_replaces_its_words_and_reads_as_written() -> None:
+    texts = ["Les démarches en ligne sont trop compliquées.", "Trop de démarches en ligne", "démarche en ligne"]
+    forms = {"démarche": "démarches", "ligne": "ligne", "compliqué": "compliquées"}
+    label = build_label(["démarche", "ligne", "démarche ligne", "compliqué"], forms, texts)
+    assert label == "Démarches en ligne, compliquées"
+
+
+def test_labels_keep_acronyms_and_start_with_a_capital() -> None:
+    label = build_label(["caf", "dossier"], {"dossier": "dossiers"}, ["La CAF perd les dossiers", "caf"])
+    assert label == "CAF, dossiers"
+    assert build_label([], {}, []) == "Sans mots-clés"
+
+
+def test_question_wide_words_do_not_lead_a_label() -> None:
+    assert choose_terms(["retraite", "carsat", "dossier"], common={"retraite"}) == ["carsat", "dossier"]
+
+
+def test_describe_cuts_long_excerpts_at_a_word() -> None:
+    assert describe("  Trop   de\nlogiciels  ") == "Trop de logiciels"
+    line = describe("mot " * 100)
+    assert len(line) <= 170 and line.endswith("[…]") and "  " not in line
+    assert describing_excerpt(["Non.", "On saisit tout trois fois dans trois logiciels"]).startswith("On saisit")
+    assert describing_excerpt(["Non.", "Rien"]) == "Non."
+
+
+def test_representatives_are_central_diverse_and_from_different_respondents() -> None:
+    centroid = np.array([1.0, 0.0, 0.0])
+    embeddings = np.array(
+        [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.9, 0.436, 0.0], [0.9, 0.0, 0.436], [-1.0, 0.0, 0.0]], dtype=np.float32
+    )
+    picks = representatives(embeddings, centroid, ["a", "a", "b", "c", "d"], k=3)
+    assert picks[0] == 0  # the most central first
+    assert 1 not in picks  # same respondent and same text as the first pick
+    assert set(picks) == {0, 2, 3}
+    assert 4 not in picks
+
+
+# -- the model on the sample survey --------------------------------------------------------------------------------
+def test_several_readable_themes(model: ThemeModel, difficultes: Excerpts) -> None:
+    n_themes = len(model.themes_)
+    assert 4 <= n_themes <= 25, [t.label for t in model.themes_]
+    for theme in model.themes_:
+        words = [w.strip(",").lower() for w in theme.label.split()]
+        assert theme.label[0].isupper() or not theme.label[0].isalpha()
+        terms = [p.strip() for p in theme.label.split(",")]
+        assert len(terms) == len(set(terms))
+        assert not all(w in STOP_WORDS or w in WEAK_WORDS for w in words), theme.label
+        assert theme.description and "\n" not in theme.description
+        assert len(theme.representatives) == len(set(theme.representatives))
+        reps_groups = [difficultes.groups[i] for i in theme.representatives]
+        assert len(set(reps_groups)) == len(reps_groups)  # plenty of respondents in every theme
+        assert set(theme.representatives) <= set(theme.members)
+        assert theme.n_respondents == len({difficultes.groups[i] for i in theme.members})
+    labels = [t.label for t in model.themes_]
+    assert len(set(labels)) >= len(labels) - 1
+
+
+def test_every_excerpt_has_a_theme_or_is_queued(model: ThemeModel, difficultes: Excerpts) -> None:
+    assert len(model.labels_) == len(difficultes.texts)
+    ids = {t.theme_id for t in model.themes_}
+    assert set(model.labels_.tolist()) <= ids | {QUEUE}
+    members = sorted(i for t in model.themes_ for i in t.members)
+    assert members == np.flatnonzero(model.labels_ != QUEUE).tolist()
+    assert np.mean(model.labels_ != QUEUE) >= 0.8
+    assert [t.theme_id for t in model.themes_] == list(range(len(model.themes_)))
+    sizes = [len(t.members) for t in model.themes_]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_scores_are_in_the_unit_interval_and_runner_ups_are_other_themes(model: ThemeModel) -> None:
+    assert ((model.scores_ >= 0) & (model.scores_ <= 1)).all()
+    coded = model.labels_ != QUEUE
+    assert (model.runner_up_[coded] != model.labels_[coded]).all()
+
+
+def test_assign_agrees_with_fit(model: ThemeModel, difficultes: Excerpts) -> None:
+    assigned = model.assign(difficultes.embeddings)
+    coded = model.labels_ != QUEUE
+    agreement = np.mean(assigned.labels[coded] == model.labels_[coded])
+    assert agreement >= 0.8
+    queued = model.labels_ == QUEUE
+    assert (assigned.labels[queued] == QUEUE).all()  # the queue is what fits no theme
+    again = model.assign(difficultes.embeddings[:5])
+    assert np.array_equal(again.labels, assigned.labels[:5])
+
+
+def test_same_seed_same_themes(model: ThemeModel, difficultes: Excerpts) -> None:
+    again = _fit(difficultes)
+    assert np.array_equal(again.labels_, model.labels_)
+    assert np.array_equal(again.scores_, model.scores_)
+    assert again.themes_ == model.themes_
