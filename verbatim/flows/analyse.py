@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from verbatim.flows.assemble import answer_outcomes, build_excerpts, themes_and_codings
 from verbatim.flows.config import AnalyseConfig
@@ -37,6 +38,7 @@ from verbatim.models.store import Store
 from verbatim.nlp.encoders import EmbeddingCache, embed, make_encoder
 from verbatim.nlp.excerpts import ExcerptSplitter
 from verbatim.nlp.pseudonymise import Pseudonymiser, PseudonymiserConfig
+from verbatim.nlp.sampling import SampledFit, fit_themes
 from verbatim.nlp.themes import ThemeModel
 
 PACKAGES = (
@@ -82,10 +84,22 @@ def read_survey_task(config: AnalyseConfig) -> tuple[SurveyTable, Ingested]:
     return table, ingested
 
 
-@task(name="pseudonymise", cache_policy=NO_CACHE)
-def pseudonymise_task(answers: list[Answer], config: AnalyseConfig) -> tuple[list[Answer], dict[str, int]]:
-    """Mask personal data in the answers to analyse; returns them masked, with mask counts per category."""
-    logger = get_run_logger()
+def task_runner_for(config: AnalyseConfig) -> TaskRunner[Any]:
+    """Prefect's Dask runner when a scheduler is named; else one thread, each step using both cores itself."""
+    if config.dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=config.dask_address)
+    return ThreadPoolTaskRunner(max_workers=1)
+
+
+def _batches(items: Sequence[Any], size: int) -> list[list[Any]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+@task(name="pseudonymise batch", cache_policy=NO_CACHE)
+def pseudonymise_batch_task(texts: list[str], config: AnalyseConfig) -> tuple[list[str], dict[str, int]]:
+    """Mask personal data in a batch of answer texts; returns the masked texts and mask counts per category."""
     settings = config.pseudonymisation
     pseudonymiser = Pseudonymiser(
         PseudonymiserConfig(
@@ -95,29 +109,47 @@ def pseudonymise_task(answers: list[Answer], config: AnalyseConfig) -> tuple[lis
         )
     )
     started = time.perf_counter()
-    todo = [a for a in answers if a.status is None]
-    masked = pseudonymiser.mask_many([a.text for a in todo])
-    by_key = {(a.question, a.respondent_id): m for a, m in zip(todo, masked, strict=True)}
+    masked = pseudonymiser.mask_many(texts)
     counts: dict[str, int] = {}
     for result in masked:
         for category, n in result.counts.items():
             counts[category] = counts.get(category, 0) + n
-    out = []
-    for a in answers:
-        found = by_key.get((a.question, a.respondent_id))
-        out.append(a if found is None else a.model_copy(update={"text": found.text}))
-    logger.info(
-        "pseudonymised %d answers in %.1fs (%s): %s",
-        len(todo), time.perf_counter() - started, _rate(len(todo), time.perf_counter() - started),
-        ", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or "nothing to mask",
+    elapsed = time.perf_counter() - started
+    get_run_logger().info("pseudonymised %d answers in %.1fs (%s)", len(texts), elapsed, _rate(len(texts), elapsed))
+    return [m.text for m in masked], counts
+
+
+@flow(name="pseudonymise answers")
+def pseudonymise_answers(answers: list[Answer], config: AnalyseConfig) -> tuple[list[Answer], dict[str, int]]:
+    """Mask personal data in every answer to analyse, in batches; rejected answers are left as they are."""
+    todo = [a for a in answers if a.status is None]
+    futures = pseudonymise_batch_task.map(_batches([a.text for a in todo], config.batch_size), unmapped(config))
+    texts: list[str] = []
+    counts: dict[str, int] = {}
+    for future in futures:
+        batch_texts, batch_counts = future.result()
+        texts.extend(batch_texts)
+        for category, n in batch_counts.items():
+            counts[category] = counts.get(category, 0) + n
+    by_key = {(a.question, a.respondent_id): t for a, t in zip(todo, texts, strict=True)}
+    out = [
+        a if a.status is not None else a.model_copy(update={"text": by_key[(a.question, a.respondent_id)]})
+        for a in answers
+    ]
+    get_run_logger().info(
+        "pseudonymised %d answers: %s",
+        len(todo), ", ".join(f"{n} {c}" for c, n in sorted(counts.items()) if n) or "nothing to mask",
     )  # fmt: skip
     return out, counts
 
 
 @task(name="split into excerpts", cache_policy=NO_CACHE)
 def split_task(question_index: int, answers: list[Answer], config: AnalyseConfig) -> tuple[list[Excerpt], list[Answer]]:
+    """Excerpts with lemmas of a batch of answers; answers left with no text come back rejected."""
     logger = get_run_logger()
-    splitter = ExcerptSplitter(min_words=config.min_words, n_process=config.n_process)
+    # On a Dask cluster each worker is one process: spaCy's own processes are for local runs.
+    n_process = 1 if config.dask_address else config.n_process
+    splitter = ExcerptSplitter(min_words=config.min_words, n_process=n_process)
     started = time.perf_counter()
     segments = []
     for i, parts in enumerate(splitter.iter_split([a.text for a in answers]), start=1):
@@ -160,28 +192,49 @@ def _quiet_custom_topics(record: logging.LogRecord) -> bool:
     return "custom list of topic assignments" not in record.getMessage()
 
 
+@flow(name="excerpts and embeddings")
+def excerpts_and_embeddings(
+    question_index: int, answers: list[Answer], config: AnalyseConfig
+) -> tuple[list[Excerpt], list[Answer], np.ndarray]:
+    """The heavy maps of one question, batch by batch: split and lemmatise, then embed."""
+    batches = _batches(answers, config.batch_size)
+    split = split_task.map(question_index, batches, unmapped(config))
+    excerpts: list[Excerpt] = []
+    no_text: list[Answer] = []
+    for future in split:
+        batch_excerpts, batch_no_text = future.result()
+        excerpts.extend(batch_excerpts)
+        no_text.extend(batch_no_text)
+    texts = [e.text for e in excerpts]
+    embedded = embed_task.map(_batches(texts, 4 * config.batch_size), unmapped(config))
+    vectors = [future.result() for future in embedded]
+    matrix = np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+    return excerpts, no_text, matrix
+
+
 @task(name="model themes", cache_policy=NO_CACHE)
-def themes_task(question: str, excerpts: list[Excerpt], vectors: np.ndarray, config: AnalyseConfig) -> ThemeModel:
+def themes_task(question: str, excerpts: list[Excerpt], vectors: np.ndarray, config: AnalyseConfig) -> SampledFit:
     logger = get_run_logger()
     bertopic_logger = logging.getLogger("BERTopic")
     if _quiet_custom_topics not in bertopic_logger.filters:
         bertopic_logger.addFilter(_quiet_custom_topics)
     started = time.perf_counter()
-    model = ThemeModel(seed=config.seed, min_cluster_size=config.min_cluster_size)
-    model.fit(
+    fitted = fit_themes(
+        ThemeModel(seed=config.seed, min_cluster_size=config.min_cluster_size),
         vectors,
         [e.lemmas for e in excerpts],
         [e.surfaces for e in excerpts],
         [e.text for e in excerpts],
         [e.respondent_id for e in excerpts],
+        sample_size=config.theme_sample_size,
     )
-    queued = int((model.labels_ == -1).sum())
+    queued = int((fitted.labels == -1).sum())
     logger.info(
-        "%s: %d themes from %d excerpts in %.1fs (%s); %d excerpts queued for review",
-        question, len(model.themes_), len(excerpts), time.perf_counter() - started,
-        model.granularity_["method"], queued,
+        "%s: %d themes from %d excerpts (fitted on %d) in %.1fs (%s); %d excerpts queued for review",
+        question, len(fitted.themes), len(excerpts), fitted.sample_size, time.perf_counter() - started,
+        fitted.granularity["method"], queued,
     )  # fmt: skip
-    return model
+    return fitted
 
 
 def _versions() -> dict[str, str]:
@@ -222,20 +275,20 @@ def _analyse_question(
 ) -> QuestionResult:
     rejected = [a for a in answers if a.status is not None]
     todo = [a for a in answers if a.status is None]
-    excerpts, no_text = split_task(question_index, todo, config)
+    maps = excerpts_and_embeddings.with_options(task_runner=task_runner_for(config))
+    excerpts, no_text, vectors = maps(question_index, todo, config)
     no_text_keys = {(a.question, a.respondent_id) for a in no_text}
     analysed = [a for a in todo if (a.question, a.respondent_id) not in no_text_keys]
     result = QuestionResult(question=question, answers=rejected + no_text)
     if not excerpts:
         get_run_logger().warning("%s: no answer left to theme after splitting", question)
         return result
-    vectors = embed_task([e.text for e in excerpts], config)
-    model = themes_task(question, excerpts, vectors, config)
-    result.themes, result.codings = themes_and_codings(question, excerpts, model)
+    fitted = themes_task(question, excerpts, vectors, config)
+    result.themes, result.codings = themes_and_codings(question, excerpts, fitted)
     coded, result.n_excerpts, result.answer_themes = answer_outcomes(analysed, excerpts, result.codings)
     result.answers = coded + rejected + no_text
     result.excerpts = excerpts
-    result.granularity = dict(model.granularity_)
+    result.granularity = dict(fitted.granularity)
     return result
 
 
@@ -268,7 +321,8 @@ def analyse_survey(config: AnalyseConfig) -> RunResult:
     run_id = new_run_id()
     store = Store(config.database_url)  # opened first: a wrong database URL fails now, not after the work
     table, ingested = read_survey_task(config)
-    answers, mask_counts = pseudonymise_task(ingested.answers, config)
+    masking = pseudonymise_answers.with_options(task_runner=task_runner_for(config))
+    answers, mask_counts = masking(ingested.answers, config)
     originals: dict[tuple[str, str], str] | None = None
     if config.pseudonymisation.keep_original:
         originals = {(a.question, a.respondent_id): a.text for a in ingested.answers if a.status is None}

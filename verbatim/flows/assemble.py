@@ -8,7 +8,7 @@ import numpy as np
 
 from verbatim.models.records import QUEUE_THEME_ID, Answer, AnswerStatus, Coding, Excerpt, RejectReason, Theme
 from verbatim.nlp.excerpts import Segment
-from verbatim.nlp.themes import ThemeModel
+from verbatim.nlp.sampling import SampledFit
 
 
 def excerpt_id(question_index: int, respondent_id: str, k: int) -> str:
@@ -44,7 +44,7 @@ def build_excerpts(
 
 
 def themes_and_codings(
-    question: str, excerpts: Sequence[Excerpt], model: ThemeModel
+    question: str, excerpts: Sequence[Excerpt], fitted: SampledFit
 ) -> tuple[list[Theme], list[Coding]]:
     themes = [
         Theme(
@@ -57,7 +57,7 @@ def themes_and_codings(
             n_respondents=t.n_respondents,
             representative_excerpt_ids=tuple(excerpts[i].excerpt_id for i in t.representatives),
         )
-        for t in model.themes_
+        for t in fitted.themes
     ]
     codings = [
         Coding(
@@ -66,7 +66,7 @@ def themes_and_codings(
             score=float(np.round(score, 4)),
             runner_up_theme_id=None if runner < 0 else int(runner),
         )
-        for e, label, score, runner in zip(excerpts, model.labels_, model.scores_, model.runner_up_, strict=True)
+        for e, label, score, runner in zip(excerpts, fitted.labels, fitted.scores, fitted.runner_up, strict=True)
     ]
     return themes, codings
 

@@ -43,7 +43,14 @@ class AnalyseConfig(BaseModel):
     pseudonymisation: PseudonymisationConfig = Field(default_factory=PseudonymisationConfig)
     database_url: str | None = Field(default=None, description="default: VERBATIM_DATABASE_URL or data/verbatim.db")
     cache_dir: Path = Field(default=Path("data/cache"), description="embedding cache (hashes and vectors only)")
-    n_process: int = Field(default=2, ge=1, description="processes for spaCy on large surveys")
+    n_process: int = Field(default=2, ge=1, description="processes for spaCy on large surveys (local runs)")
+    batch_size: int = Field(default=5_000, ge=100, description="answers per batch of the heavy steps")
+    theme_sample_size: int = Field(
+        default=20_000, ge=500, description="above this many excerpts, themes are fitted on a sample of this size"
+    )
+    dask_address: str | None = Field(
+        default=None, description="tcp://HOST:PORT of a Dask scheduler: the heavy steps run on its workers"
+    )
 
     @field_validator("questions", "attributes")
     @classmethod
