@@ -202,11 +202,18 @@ def _lexicon() -> _Lexicon:
         lookups = Lookups().from_disk(folders[-1])
         forms = lookups.get_table("lemma_lookup")
         index = lookups.get_table("lemma_index")
-        nouns = frozenset(index.get("noun", []))
-        non_nouns = frozenset(w for pos in ("adj", "adv", "verb") for w in index.get(pos, []))
+        exceptions = lookups.get_table("lemma_exc")  # irregular forms per part of speech: {form: [lemmas]}
+        nouns: set[str] = set(index.get("noun", []))
+        non_nouns: set[str] = {w for pos in ("adj", "adv", "verb") for w in index.get(pos, [])}
+        noun_exceptions = exceptions.get("noun")
+        for table in exceptions.values():
+            target = nouns if table is noun_exceptions else non_nouns
+            for form, lemmas in table.items():
+                target.add(form)
+                target.update(lemmas)
     except (OSError, IndexError, KeyError, ValueError):
         return _Lexicon(forms=frozenset(), non_nouns=frozenset(), nouns=frozenset())
-    return _Lexicon(forms=forms, non_nouns=non_nouns, nouns=nouns)
+    return _Lexicon(forms=forms, non_nouns=frozenset(non_nouns), nouns=frozenset(nouns))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -226,6 +233,14 @@ _PARTICLES = frozenset(
     {"de", "du", "des", "d'", "le", "la", "van", "von", "der", "den", "ben", "bin", "ibn", "el", "al", "da", "dos",
      "das", "di", "del", "della", "ould", "abou", "abu", "ter", "ten", "mac", "mc"}
 )  # fmt: skip
+# Titles before a name: "le Président Macron", "Mme la juge Bonnet" (the name is masked, the title kept)
+_TITLES = frozenset(
+    {"president", "presidente", "ministre", "prefet", "prefete", "juge", "maire", "senateur", "senatrice",
+     "depute", "deputee", "commissaire", "capitaine", "lieutenant", "general", "colonel", "abbe", "pere",
+     "soeur", "frere", "procureur", "procureure", "directeur", "directrice", "docteure"}
+)  # fmt: skip
+_PLACE_PREPOSITIONS = frozenset({"a", "au", "aux", "en", "vers", "sur", "dans", "depuis", "pres", "via"})
+_PREPOSITIONS = _PLACE_PREPOSITIONS | {"de", "d'", "du", "des", "pour", "par", "chez", "entre", "jusqu'", "jusqu"}
 _DETERMINERS = frozenset(
     {"le", "la", "les", "l'", "un", "une", "des", "du", "au", "aux", "ce", "cet", "cette", "ces", "mon", "ma",
      "mes", "ton", "ta", "tes", "son", "sa", "ses", "notre", "nos", "votre", "vos", "leur", "leurs", "en"}
@@ -309,17 +324,23 @@ _DATE = (
     r"|(?:18|19|20)\d{2}(?!\d))"
 )
 _BIRTH_DATE_RE = re.compile(
-    r"\b(?:nee?s?|ne\(e\)s?|nee?\(s\)|date\s+de\s+naissance|d\.?d\.?n\.?|naissance)(?![\w(])\s*(?:[:=\-]\s*)?"
+    r"\b(?P<trigger>nee?s?|ne\(e\)s?|nee?\(s\)|date\s+de\s+naissance|d\.?d\.?n\.?|naissance)(?![\w(])\s*"
+    r"(?:[:=\-]\s*)?"
     r"(?:(?:a|au|en)\s+[^,.;:\n\d]{1,40}?\s+(?=(?:le|en)\s))?"
     r"(?:(?:le|en|vers|du|est\s+le|est|:)\s+)?"
     rf"{_DATE}"
+)
+_THINGS_BORN = re.compile(
+    r"\b(?:dispositif|projet|service|association|structure|idee|atelier|plateforme|outil|site|logiciel|programme|"
+    r"reseau|partenariat|collectif|centre|pole|maison|espace|equipe|initiative|action|permanence|application|"
+    r"loi|reforme|mesure|demarche|label)s?\b[^.;!?\n]*$"
 )
 _STRONG_STREETS = (
     r"rue|r\.|avenue|av|ave|boulevard|bd|bld|bvd|impasse|imp|allee|chemin|ch|chem|quai|square|sq|faubourg|fbg|"
     r"lieu-dit|lieudit|rond-point|ruelle|venelle|sentier|esplanade|promenade|parvis|montee|traverse|hameau|"
     r"lotissement|lot"
 )
-_WEAK_STREETS = r"place|pl|cours|route|rte|voie|passage|cite|mail|villa|clos|domaine|residence|res"
+_WEAK_STREETS = r"place|pl|cours|route|rte|voie|passage|cite|villa|clos|domaine|residence|res"
 _ADDRESS_START_RE = re.compile(
     r"(?<![\w,.])\d{1,4}(?:\s?[-/]\s?\d{1,4})?(?:\s?(?:bis|ter|quater|[a-d])(?![\w]))?,?\s+"
     rf"(?:(?P<strong>{_STRONG_STREETS})|(?P<weak>{_WEAK_STREETS}))(?![\w\-])\.?"
@@ -328,7 +349,7 @@ _ADDRESS_LINK_WORDS = frozenset(
     {"de", "du", "des", "d'", "l'", "la", "le", "les", "aux", "au", "sur", "sous", "en", "et"}
 )
 
-_CITY_LINK_WORDS = frozenset({"sur", "sous", "en", "le", "la", "les", "de", "du", "des", "d'", "les"})
+_CITY_LINK_WORDS = frozenset({"sur", "sous", "en", "le", "la", "les", "de", "du", "des", "d'", "lès"})
 
 _TOKEN_RE = re.compile(
     r"(?P<name>[NMDO]['’][A-ZÀ-ÖØ-Þ][^\W\d_]*)"
@@ -340,6 +361,7 @@ _TOKEN_RE = re.compile(
 _SENTENCE_END = frozenset(".!?…:;•*·\n")
 _OPENERS = frozenset("\"«“(['‘-–—")
 
+_NAMES: dict[MaskCategory, str] = {category: str(category.value) for category in MaskCategory}
 _PRIORITY: dict[MaskCategory, int] = {
     MaskCategory.EMAIL: 0,
     MaskCategory.URL: 1,
@@ -361,6 +383,9 @@ class _Token:
     sentence_start: bool = False
     adjacent: bool = False  # only spaces (no line break) between the previous token and this one
     protected: bool = False  # inside a never-mask term
+    protected_alone: bool = False  # the never-mask term is this one word ("Boulanger", "Vienne")
+    place_name: bool = False  # part of a name given to a place ("lycée Victor Hugo", "rue Jean Jaurès")
+    shouting: bool = False  # the text is written in capitals: a capital letter says nothing there
     taken: bool = False  # inside a span found by the regular expressions
 
     @property
@@ -420,29 +445,35 @@ class _TermMatcher:
 
     def __init__(self, terms: Iterable[str]) -> None:
         self._keys: set[tuple[str, ...]] = set()
+        self._sizes: dict[str, list[int]] = {}  # first word -> lengths of the terms starting with it, longest first
         for term in terms:
             key = tuple(self._SPLIT.findall(fold(term)))
             if key:
                 self._keys.add(key)
-        self._longest = max((len(k) for k in self._keys), default=0)
+        for key in self._keys:
+            self._sizes.setdefault(key[0], []).append(len(key))
+        for first, sizes in self._sizes.items():
+            self._sizes[first] = sorted(set(sizes), reverse=True)
 
     def find(self, folded: str, tokens: Sequence[_Token]) -> list[tuple[int, int]]:
+        """(start, end) of the terms in ``folded``, each starting and ending at a token boundary."""
         if not self._keys:
             return []
-        # sub-words with their offsets, and whether they begin / end a token
-        words: list[tuple[str, int, int, bool, bool]] = []
-        for token in tokens:
-            pieces = [(m.group(), m.start(), m.end()) for m in self._SPLIT.finditer(folded, token.start, token.end)]
-            for i, (word, start, end) in enumerate(pieces):
-                words.append((word, start, end, i == 0, i == len(pieces) - 1))
+        starts = {token.start for token in tokens}
+        ends = {token.end for token in tokens}
+        words = [(m.group(), m.start(), m.end()) for m in self._SPLIT.finditer(folded)]
         spans: list[tuple[int, int]] = []
         i = 0
         while i < len(words):
             found = 0
-            if words[i][3]:
-                for size in range(min(self._longest, len(words) - i), 0, -1):
-                    last = words[i + size - 1]
-                    if last[4] and tuple(w[0] for w in words[i : i + size]) in self._keys:
+            sizes = self._sizes.get(words[i][0])
+            if sizes and words[i][1] in starts:
+                for size in sizes:
+                    if (
+                        i + size <= len(words)
+                        and words[i + size - 1][2] in ends
+                        and tuple(w[0] for w in words[i : i + size]) in self._keys
+                    ):
                         found = size
                         break
             if found:
@@ -508,6 +539,7 @@ class Pseudonymiser:
             )
         self._nlp = nlp
         self._masks_persons = MaskCategory.PERSONNE in self.config.categories
+        self._count_keys = tuple(_NAMES[c] for c in MaskCategory if c in self.config.categories)
         self._first_names = builtin_first_names()
         self._protected = _TermMatcher((*builtin_never_mask(), *self.config.never_mask))
         self._extra_names_re = self._compile_extra_names(self.config.extra_names)
@@ -525,15 +557,23 @@ class Pseudonymiser:
         return self._masked(text, self.find(text))
 
     def mask_many(self, texts: Sequence[str], batch_size: int = 256) -> list[MaskedText]:
-        """:meth:`mask` for many texts: same results, with the NER run in batches on the texts that need it."""
-        works = [self._prepare(text) for text in texts]
-        docs: dict[int, Doc] = {}
-        wanted = [i for i, work in enumerate(works) if work.needs_ner]
-        if wanted:
-            nlp = self._get_nlp()
-            for i, doc in zip(wanted, nlp.pipe((texts[i] for i in wanted), batch_size=batch_size), strict=True):
-                docs[i] = doc
-        return [self._masked(work.text, self._finish(work, docs.get(i))) for i, work in enumerate(works)]
+        """:meth:`mask` for many texts: same results, with the NER run in batches on the texts that need it.
+
+        Texts are handled by chunks of ``8 * batch_size``, so memory stays flat on hundreds of thousands of answers.
+        """
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be at least 1, not {batch_size}")
+        results: list[MaskedText] = []
+        chunk = 8 * batch_size
+        for offset in range(0, len(texts), chunk):
+            works = [self._prepare(text) for text in texts[offset : offset + chunk]]
+            docs: dict[int, Doc] = {}
+            wanted = [i for i, work in enumerate(works) if work.needs_ner]
+            if wanted:
+                pipe = self._get_nlp().pipe((works[i].text for i in wanted), batch_size=batch_size)
+                docs = dict(zip(wanted, pipe, strict=True))
+            results.extend(self._masked(work.text, self._finish(work, docs.get(i))) for i, work in enumerate(works))
+        return results
 
     # -- steps ------------------------------------------------------------------------------------------------
 
@@ -547,11 +587,12 @@ class Pseudonymiser:
     def _masked(self, text: str, masks: list[Mask]) -> MaskedText:
         pieces: list[str] = []
         position = 0
-        counts = {category.value: 0 for category in MaskCategory if category in self.config.categories}
+        counts = dict.fromkeys(self._count_keys, 0)
         for mask in masks:
+            name = _NAMES[mask.category]
             pieces.append(text[position : mask.start])
-            pieces.append(f"[{mask.category.value}]")
-            counts[mask.category.value] += 1
+            pieces.append(f"[{name}]")
+            counts[name] += 1
             position = mask.end
         pieces.append(text[position:])
         return MaskedText(text="".join(pieces), masks=tuple(masks), counts=counts)
@@ -560,18 +601,28 @@ class Pseudonymiser:
         folded = fold(text)
         tokens = _tokenise(text, folded)
         for start, end in self._protected.find(folded, tokens):
+            inside = [token for token in tokens if token.start >= start and token.end <= end]
+            for token in inside:
+                token.protected = True
+            if len(inside) == 1:
+                inside[0].protected_alone = True
+        letters = [c for c in text if c.isalpha()]
+        if len(letters) >= 12 and sum(c.isupper() for c in letters) > 0.6 * len(letters):
             for token in tokens:
-                if token.start >= start and token.end <= end:
-                    token.protected = True
+                token.shouting = True
+        for k in range(1, len(tokens)):
+            if tokens[k].adjacent and tokens[k - 1].low in _PLACE_WORDS and tokens[k].capitalised:
+                for j in range(k, self._extend_right(tokens, k) + 1):
+                    tokens[j].place_name = True
         candidates = self._resolve(list(self._regex_candidates(text, folded)))
         self._mark_taken(tokens, candidates)
-        candidates.extend(self._address_candidates(text, tokens))
+        candidates.extend(self._address_candidates(folded, tokens))
         candidates = self._resolve(candidates)
         self._mark_taken(tokens, candidates)
         rule_persons: list[tuple[int, int]] = []
         needs_ner = False
         if self._masks_persons:
-            rule_persons = self._rule_persons(text, folded, tokens)
+            rule_persons = self._rule_persons(folded, tokens)
             needs_ner = any(
                 self._is_name_like(token) and not any(s <= token.start and token.end <= e for s, e in rule_persons)
                 for token in tokens
@@ -582,6 +633,8 @@ class Pseudonymiser:
         persons = list(work.rule_persons)
         if doc is not None:
             persons.extend(self._ner_persons(doc, work.tokens, work.rule_persons))
+        persons = _merge(persons)
+        persons.extend(self._other_mentions(work.tokens, persons))
         candidates = list(work.candidates)
         priority = _PRIORITY[MaskCategory.PERSONNE]
         candidates.extend(_Candidate(s, e, MaskCategory.PERSONNE, priority) for s, e in _merge(persons))
@@ -602,7 +655,7 @@ class Pseudonymiser:
     @staticmethod
     def _mark_taken(tokens: list[_Token], candidates: list[_Candidate]) -> None:
         for token in tokens:
-            token.taken = any(c.start < token.end and token.start < c.end for c in candidates)
+            token.taken = bool(candidates) and any(c.start < token.end and token.start < c.end for c in candidates)
 
     # -- regular expressions ----------------------------------------------------------------------------------
 
@@ -642,12 +695,14 @@ class Pseudonymiser:
             for m in regex.finditer(text):
                 yield cand(*m.span(), MaskCategory.NUMERO, after_phones=True)
         for m in _BIRTH_DATE_RE.finditer(folded):
+            if m.group("trigger").startswith("ne") and _THINGS_BORN.search(folded, max(0, m.start() - 60), m.start()):
+                continue  # "le dispositif est né en 2019": the birth of a thing
             yield cand(*m.span("date"), MaskCategory.DATE_NAISSANCE)
 
-    def _address_candidates(self, text: str, tokens: list[_Token]) -> Iterator[_Candidate]:
+    def _address_candidates(self, folded: str, tokens: list[_Token]) -> Iterator[_Candidate]:
         """Number + type of street + street name, then an optional postcode and city."""
         starts = [token.start for token in tokens]
-        for m in _ADDRESS_START_RE.finditer(fold(text)):
+        for m in _ADDRESS_START_RE.finditer(folded):
             if any(t.taken for t in tokens if m.start() <= t.start < m.end()):
                 continue
             i = bisect.bisect_left(starts, m.end())  # the first token after the type of street
@@ -665,6 +720,8 @@ class Pseudonymiser:
 
         A street name is capitalised words, link words ("de la", "des", "d'"), numbers of dates ("8 Mai 1945")
         and, after a clear type of street ("rue", "avenue"), up to three lower-case words ("rue des lilas").
+        After a type of street that is also a common word ("3 cours de français", "2 place de la CAF"), the name
+        needs a capitalised word that is not a never-mask term.
         """
         last: int | None = None
         lowercase_words = 0
@@ -677,7 +734,8 @@ class Pseudonymiser:
                 k += 1
                 continue
             if token.capitalised:
-                last, capitalised = k, True
+                last = k
+                capitalised = capitalised or not token.protected
             elif token.kind == "number" and len(token.text) <= 2 and following is not None and following.capitalised:
                 last = k  # "rue du 8 Mai 1945"
             elif token.kind == "number" and len(token.text) == 4 and last == k - 1 and tokens[k - 1].capitalised:
@@ -728,14 +786,19 @@ class Pseudonymiser:
 
     def _is_name_like(self, token: _Token) -> bool:
         """A capitalised word that could be (part of) a name: what a NER candidate must hold to be kept."""
-        if not token.capitalised or token.protected or token.taken:
+        if not token.capitalised or token.protected or token.taken or token.place_name:
             return False
         low = token.low
         if low in _STOP or low in _CIVILITIES or len(token.text) < 2:
             return False
         if token.text.isupper() and len(token.text) <= 5 and not self._is_first_name(low):
             return False  # an acronym (RSA, APL, RQTH)
-        return not (token.sentence_start and _lexicon().is_word(token.text.lower()) and not self._is_first_name(low))
+        if token.shouting and _is_common_word(token.text):
+            return False
+        if low in _TITLES:
+            return False
+        # a capital at the start of a sentence says nothing: there a French word is no name (unless a first name)
+        return not (token.sentence_start and _is_common_word(token.text) and not self._is_first_name(low))
 
     def _is_surname_part(self, token: _Token) -> bool:
         return (
@@ -745,6 +808,9 @@ class Pseudonymiser:
             and token.low not in _STOP
             and token.low not in _CIVILITIES
             and token.low not in _PLACE_WORDS
+            and token.low not in _TITLES
+            and not token.place_name
+            and not (token.shouting and _is_common_word(token.text))
         )
 
     def _extend_right(self, tokens: list[_Token], k: int) -> int:
@@ -776,11 +842,12 @@ class Pseudonymiser:
         prev = self._previous(tokens, k)
         return prev is not None and prev.low in _PLACE_WORDS
 
-    def _rule_persons(self, text: str, folded: str, tokens: list[_Token]) -> list[tuple[int, int]]:
+    def _rule_persons(self, folded: str, tokens: list[_Token]) -> list[tuple[int, int]]:
+        """Names found by rules: civilities, titles, the first-name list, ages, extra names."""
         spans: list[tuple[int, int]] = []
         lexicon = _lexicon()
         for k, token in enumerate(tokens):
-            if not token.is_word or token.taken:
+            if not token.is_word or token.taken or token.place_name:
                 continue
             # 1. a civility, then a name
             if token.low in _CIVILITIES:
@@ -788,12 +855,16 @@ class Pseudonymiser:
                 if span:
                     spans.append(span)
                 continue
+            # 1b. a title, then a capitalised name ("la juge Bonnet", "le Président Macron")
+            if token.low in _TITLES and k + 1 < len(tokens):
+                nxt = tokens[k + 1]
+                if nxt.adjacent and self._is_surname_part(nxt) and (nxt.text.isupper() or self._is_name_like(nxt)):
+                    spans.append((nxt.start, tokens[self._extend_right(tokens, k + 1)].end))
+                    continue
             if token.protected:
                 continue
             # 2. a first name from the list, capitalised, with its surname
             if token.capitalised and self._is_first_name(token.low):
-                if self._after_place_word(tokens, k):
-                    continue
                 prev = self._previous(tokens, k)
                 if prev is not None and prev.low in _DETERMINERS and self._is_ambiguous_first_name(token):
                     continue
@@ -801,12 +872,23 @@ class Pseudonymiser:
                 # a surname written before the first name: "DIALLO Fatou"
                 if (
                     prev is not None
+                    and not prev.shouting
                     and self._is_surname_part(prev)
                     and (prev.text.isupper() or self._is_name_like(prev))
                     and not self._after_place_word(tokens, k - 1)
                 ):
                     first = k - 1
                 spans.append((tokens[first].start, tokens[self._extend_right(tokens, k)].end))
+                continue
+            # 2b. a word followed by an age: "Capucine, 17 ans", "Nolan (8 ans)"
+            if self._before_age(tokens, k) and self._is_surname_part(token):
+                first = k
+                while first > 0 and first > k - 2:
+                    prev = self._previous(tokens, first)
+                    if prev is None or not self._is_surname_part(prev) or not self._is_name_like(prev):
+                        break
+                    first -= 1
+                spans.append((tokens[first].start, token.end))
                 continue
             # 3. a first name in lower case ("j'ai vu fatou hier"), when it cannot be a French word
             if (
@@ -819,21 +901,37 @@ class Pseudonymiser:
                 if prev is not None and prev.low in _DETERMINERS:
                     continue
                 end = token.end
-                nxt = tokens[k + 1] if k + 1 < len(tokens) else None
+                following = tokens[k + 1] if k + 1 < len(tokens) else None
                 if (
-                    nxt is not None
-                    and nxt.adjacent
-                    and nxt.is_word
-                    and nxt.text.islower()
-                    and not nxt.protected
-                    and nxt.low not in _STOP
-                    and not lexicon.is_word(nxt.text)
+                    following is not None
+                    and following.adjacent
+                    and following.is_word
+                    and following.text.islower()
+                    and not following.protected
+                    and following.low not in _STOP
+                    and not lexicon.is_word(following.text)
                 ):
-                    end = nxt.end
+                    end = following.end
                 spans.append((token.start, end))
         if self._extra_names_re is not None:
             spans.extend(m.span() for m in self._extra_names_re.finditer(folded))
         return _merge(spans)
+
+    @staticmethod
+    def _before_age(tokens: list[_Token], k: int) -> bool:
+        """Token ``k`` is followed by an age: ", 17 ans", " (8 ans)"."""
+        if k + 3 >= len(tokens):
+            return False
+        sep, number, unit = tokens[k + 1], tokens[k + 2], tokens[k + 3]
+        return (
+            sep.text in {",", "("}
+            and sep.start == tokens[k].end
+            and number.kind == "number"
+            and len(number.text) <= 3
+            and unit.low in {"ans", "an"}
+            and number.adjacent
+            and unit.adjacent
+        )
 
     def _after_civility(self, tokens: list[_Token], k: int, lexicon: _Lexicon) -> tuple[int, int] | None:
         civility = tokens[k]
@@ -847,7 +945,19 @@ class Pseudonymiser:
         short = civility.low in _SHORT_CIVILITIES
         if short and not has_dot and not (civility.text.isupper() and nxt.capitalised):
             return None  # "m" or "pr" alone: a unit or an abbreviation, unless "M Dupont"
-        if nxt.taken or nxt.protected:
+        if nxt.taken:
+            return None
+        if nxt.protected:
+            # a one-word term after a civility is a surname, "Mme Boulanger", unless it is a (feminine) form of a
+            # word, as professions are: "Madame Conseillère"
+            if (
+                nxt.protected_alone
+                and nxt.capitalised
+                and not nxt.text.isupper()
+                and nxt.low not in _TITLES
+                and not lexicon.is_form(nxt.text.lower())
+            ):
+                return nxt.start, nxt.end
             return None
         if nxt.low in _PARTICLES and (nxt.low not in {"le", "la"} or nxt.text[0].isupper()):
             # "M. de La Fontaine", "M. Le Goff" (but not "Madame la directrice")
@@ -867,13 +977,37 @@ class Pseudonymiser:
                 return nxt.start, tokens[self._extend_right(tokens, j)].end
         return None
 
+    def _other_mentions(self, tokens: list[_Token], persons: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The other mentions, in the same text, of the words of names already found ("Kofi ... Kofi")."""
+        if not persons:
+            return []
+        inside = [any(s <= t.start and t.end <= e for s, e in persons) for t in tokens]
+        names = {
+            t.text
+            for t, found in zip(tokens, inside, strict=True)
+            if found and t.capitalised and len(t.text) >= 2 and t.low not in _PARTICLES and t.low not in _STOP
+        }
+        mentions = []
+        for k, token in enumerate(tokens):
+            if inside[k] or token.text not in names or token.protected or token.taken or token.place_name:
+                continue
+            prev = self._previous(tokens, k)
+            if prev is not None and prev.low in _DETERMINERS and self._is_ambiguous_first_name(token):
+                continue
+            mentions.append((token.start, token.end))
+        return mentions
+
     # -- person names: NER -----------------------------------------------------------------------------------
 
     def _ner_persons(
         self, doc: Doc, tokens: list[_Token], rule_persons: list[tuple[int, int]]
     ) -> list[tuple[int, int]]:
+        """Names from the NER's PER entities, cut to their name-like words, and unexplained proper nouns.
+
+        Civilities, titles, never-mask terms and lower-case words are cut off; a candidate is dropped when the
+        rules hold all its words already, when it follows a place word, or when it is a single common word.
+        """
         spans: list[tuple[int, int]] = []
-        lexicon = _lexicon()
         for ent in doc.ents:
             if ent.label_ != "PER":
                 continue
@@ -906,14 +1040,82 @@ class Pseudonymiser:
                 if self._after_place_word(tokens, run[0]):
                     continue
                 if len(names) == 1 and len(run) == 1:
-                    word = first.text.lower()
-                    if lexicon.is_word(word) and not self._is_first_name(first.low):
+                    # only a verb, an adjective or an adverb overrules the NER (at the start of a sentence, nouns do
+                    # too, see _is_name_like): the lexicon's nouns hold many first names ("ophélie", "julie")
+                    if _is_common_word(first.text, nouns=False) and not self._is_first_name(first.low):
                         continue  # a common word the NER took for a name
                     prev = self._previous(tokens, run[0])
                     if prev is not None and prev.low in _DETERMINERS and self._is_ambiguous_first_name(first):
                         continue
                 spans.append((start, end))
+        spans.extend(self._unexplained_proper_nouns(doc, tokens, rule_persons))
         return spans
+
+    def _unexplained_proper_nouns(
+        self, doc: Doc, tokens: list[_Token], rule_persons: list[tuple[int, int]]
+    ) -> Iterator[tuple[int, int]]:
+        """Capitalised words that are no French word, no known term, and no place or organisation by their context.
+
+        The NER misses rare first names ("Kofi", "Lucienne") or labels them ``MISC`` or even ``LOC`` ("Kemal vient
+        chaque semaine"). In French only proper nouns take a capital letter inside a sentence, and the known ones
+        (institutions, software, places) are in the never-mask list, so an unknown one is masked as a name (a
+        leaked name costs more than a masked brand), unless its context makes it a place: a preposition before it
+        ("à Plouha", "en Gironde"), an institution or a place word before "de" ("le CCAS de Montargis"), a name in
+        "Saint-", the NER calling it an organisation, or the NER calling it a place and any preposition before it
+        ("de Quimper"; a place name alone, "Kemal vient", is more often a person's name).
+        """
+        places = [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "LOC"]
+        organisations = [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG"]
+        k = 0
+        while k < len(tokens):
+            token = tokens[k]
+            if (
+                not self._is_name_like(token)
+                or token.text.isupper()
+                or token.low.startswith(("saint-", "sainte-", "st-", "ste-"))
+                or _is_common_word(token.text)
+                or any(s < token.end and token.start < e for s, e in organisations)
+                or any(s <= token.start and token.end <= e for s, e in rule_persons)
+            ):
+                k += 1
+                continue
+            prev = self._previous(tokens, k)
+            before_prev = self._previous(tokens, k - 1) if prev is not None else None
+            is_place = any(s < token.end and token.start < e for s, e in places)
+            if prev is not None and (
+                prev.low in _PLACE_WORDS
+                or prev.low in _PLACE_PREPOSITIONS
+                or (is_place and prev.low in _PREPOSITIONS)
+                or (
+                    prev.low in {"de", "d'", "du"}
+                    and before_prev is not None
+                    and (before_prev.protected or before_prev.low in _PLACE_WORDS)
+                )
+            ):
+                k += 1
+                continue
+            last = self._extend_right(tokens, k)
+            yield token.start, tokens[last].end
+            k = last + 1
+
+
+def _is_common_word(word: str, nouns: bool = True) -> bool:
+    """A French word of the lexicon (or a stop word), hyphenated ones part by part ("Écrivez-moi").
+
+    With ``nouns=False`` only verbs, adjectives and adverbs (and their forms) count: the lexicon's nouns come from
+    a corpus and hold many first names ("julie", "ophélie"), so a noun is weak evidence against a name.
+    """
+    lexicon = _lexicon()
+
+    def known(w: str) -> bool:
+        return fold(w) in _STOP or lexicon.is_form(w) or w in lexicon.non_nouns or (nouns and w in lexicon.nouns)
+
+    lower = word.lower()
+    if known(lower):
+        return True
+    parts = [p for p in lower.replace("'", "-").replace("’", "-").split("-") if p]
+    # part by part, nouns do not count: "Dites-moi", "Rendez-vous" are words, "Ana-Maria" is a name
+    return len(parts) > 1 and all(fold(p) in _STOP or lexicon.is_form(p) or p in lexicon.non_nouns for p in parts)
 
 
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
