@@ -1,0 +1,105 @@
+"""Large surveys: themes fitted on a sample, and the heavy steps on a Dask cluster giving the same output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from tests.conftest import SAMPLE
+from verbatim.flows.analyse import analyse_survey, task_runner_for
+from verbatim.flows.config import AnalyseConfig
+from verbatim.formats.survey import build_answers, read_survey
+from verbatim.nlp.encoders import EmbeddingCache, USEEncoder, embed
+from verbatim.nlp.excerpts import ExcerptSplitter
+from verbatim.nlp.sampling import fit_themes, sample_indices
+from verbatim.nlp.themes import QUEUE, ThemeModel
+
+
+@pytest.fixture(scope="module")
+def excerpts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list]:  # type: ignore[type-arg]
+    table = read_survey(SAMPLE)
+    answers = [a for a in build_answers(table, "id", ["difficultes", "idees"], []).answers if a.status is None]
+    segments = ExcerptSplitter().split([a.text for a in answers])
+    rows = [(a, s) for a, parts in zip(answers, segments, strict=True) for s in parts]
+    texts = [a.text[s.start : s.end] for a, s in rows]
+    cache = EmbeddingCache(tmp_path_factory.mktemp("cache") / "e.sqlite")
+    return {
+        "texts": texts,
+        "lemmas": [s.lemmas for _, s in rows],
+        "surfaces": [s.surfaces for _, s in rows],
+        "groups": [a.respondent_id for a, _ in rows],
+        "vectors": [embed(texts, USEEncoder(), cache)],
+    }
+
+
+def test_sample_indices_are_seeded_and_sorted() -> None:
+    a, b = sample_indices(1000, 100, seed=7), sample_indices(1000, 100, seed=7)
+    assert np.array_equal(a, b) and len(np.unique(a)) == 100 and np.all(np.diff(a) > 0)
+    assert not np.array_equal(a, sample_indices(1000, 100, seed=8))
+    assert np.array_equal(sample_indices(50, 100, seed=7), np.arange(50))
+
+
+def test_fit_on_a_sample_places_every_excerpt(excerpts: dict[str, list]) -> None:  # type: ignore[type-arg]
+    vectors = excerpts["vectors"][0]
+    n = len(excerpts["texts"])
+    args = (vectors, excerpts["lemmas"], excerpts["surfaces"], excerpts["texts"], excerpts["groups"])
+    sampled = fit_themes(ThemeModel(seed=3), *args, sample_size=n // 2)
+    assert sampled.sample_size == n // 2 and sampled.granularity["sample_size"] == n // 2
+    assert len(sampled.labels) == n and np.all(sampled.scores >= 0) and np.all(sampled.scores <= 1)
+    members = sorted(i for t in sampled.themes for i in t.members)
+    assert members == sorted(np.flatnonzero(sampled.labels != QUEUE).tolist()), "sizes count all excerpts"
+    for theme in sampled.themes:
+        assert set(theme.representatives) <= set(theme.members)
+    assert (sampled.labels != QUEUE).mean() >= 0.8
+    full = fit_themes(ThemeModel(seed=3), *args, sample_size=n)
+    both = (sampled.labels != QUEUE) & (full.labels != QUEUE)
+    agreement = adjusted_rand_score(full.labels[both], sampled.labels[both])
+    assert agreement >= 0.4, f"themes from half the excerpts agree with a full fit (ARI {agreement:.2f})"
+
+
+def _config(tmp: Path, **changes: object) -> AnalyseConfig:
+    return AnalyseConfig.model_validate(
+        {
+            "survey_file": SAMPLE,
+            "id_column": "id",
+            "questions": ["difficultes"],
+            "attributes": ["profession"],
+            "out_dir": tmp / "runs",
+            "database_url": f"sqlite:///{tmp / 'verbatim.db'}",
+            "cache_dir": tmp / "cache",
+            "batch_size": 100,  # several batches, so the maps really spread over the workers
+            **changes,
+        }
+    )
+
+
+def test_default_runner_is_local_and_dask_is_chosen_by_address() -> None:
+    from prefect.task_runners import ThreadPoolTaskRunner
+    from prefect_dask import DaskTaskRunner
+
+    assert isinstance(
+        task_runner_for(AnalyseConfig(survey_file=SAMPLE, id_column="id", questions=["q"])), ThreadPoolTaskRunner
+    )
+    runner = task_runner_for(
+        AnalyseConfig(survey_file=SAMPLE, id_column="id", questions=["q"], dask_address="tcp://127.0.0.1:8786")
+    )
+    assert isinstance(runner, DaskTaskRunner)
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_gives_the_same_output(prefect_harness: None, tmp_path: Path) -> None:
+    from distributed import LocalCluster
+    from prefect.settings import PREFECT_API_URL
+
+    # Workers report to the test's Prefect server rather than each starting one of their own.
+    env = {"PREFECT_API_URL": str(PREFECT_API_URL.value()), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    default = analyse_survey(_config(tmp_path / "default"))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, env=env, dashboard_address=None) as cluster:
+        on_dask = analyse_survey(_config(tmp_path / "dask", dask_address=cluster.scheduler_address))
+    for name in ("coded_excerpts.csv", "themes.csv", "answers.csv"):
+        a = (default.folder / name).read_text(encoding="utf-8").replace(default.run_id, "RUN")
+        b = (on_dask.folder / name).read_text(encoding="utf-8").replace(on_dask.run_id, "RUN")
+        assert a == b, name
