@@ -119,9 +119,12 @@ def pseudonymise_batch_task(texts: list[str], config: AnalyseConfig) -> tuple[li
     return [m.text for m in masked], counts
 
 
-@flow(name="pseudonymise answers")
 def pseudonymise_answers(answers: list[Answer], config: AnalyseConfig) -> tuple[list[Answer], dict[str, int]]:
-    """Mask personal data in every answer to analyse, in batches; rejected answers are left as they are."""
+    """Mask personal data in every answer to analyse, in batches; rejected answers are left as they are.
+
+    A plain function mapping tasks, not a subflow: a subflow's parameters are stored by Prefect, and answers
+    must never be stored before they are masked.
+    """
     todo = [a for a in answers if a.status is None]
     futures = pseudonymise_batch_task.map(_batches([a.text for a in todo], config.batch_size), unmapped(config))
     texts: list[str] = []
@@ -192,7 +195,6 @@ def _quiet_custom_topics(record: logging.LogRecord) -> bool:
     return "custom list of topic assignments" not in record.getMessage()
 
 
-@flow(name="excerpts and embeddings")
 def excerpts_and_embeddings(
     question_index: int, answers: list[Answer], config: AnalyseConfig
 ) -> tuple[list[Excerpt], list[Answer], np.ndarray]:
@@ -275,8 +277,7 @@ def _analyse_question(
 ) -> QuestionResult:
     rejected = [a for a in answers if a.status is not None]
     todo = [a for a in answers if a.status is None]
-    maps = excerpts_and_embeddings.with_options(task_runner=task_runner_for(config))
-    excerpts, no_text, vectors = maps(question_index, todo, config)
+    excerpts, no_text, vectors = excerpts_and_embeddings(question_index, todo, config)
     no_text_keys = {(a.question, a.respondent_id) for a in no_text}
     analysed = [a for a in todo if (a.question, a.respondent_id) not in no_text_keys]
     result = QuestionResult(question=question, answers=rejected + no_text)
@@ -315,14 +316,23 @@ def _summary_markdown(run_id: str, results: Sequence[QuestionResult]) -> str:
 
 @flow(name="analyse_survey", log_prints=True)
 def analyse_survey(config: AnalyseConfig) -> RunResult:
-    """Read a survey export, pseudonymise, split, embed, theme each open question; write the run folder and store."""
+    """Read a survey export, pseudonymise, split, embed, theme each open question; write the run folder and store.
+
+    The steps run in a subflow whose task runner follows ``config.dask_address``; its only parameter is the
+    configuration (Prefect stores flow parameters: never answers).
+    """
+    return analysis_steps.with_options(task_runner=task_runner_for(config))(config)
+
+
+@flow(name="analyse_survey steps")
+def analysis_steps(config: AnalyseConfig) -> RunResult:
+    """The steps of :func:`analyse_survey`, on the task runner it chose."""
     logger = get_run_logger()
     started = time.perf_counter()
     run_id = new_run_id()
     store = Store(config.database_url)  # opened first: a wrong database URL fails now, not after the work
     table, ingested = read_survey_task(config)
-    masking = pseudonymise_answers.with_options(task_runner=task_runner_for(config))
-    answers, mask_counts = masking(ingested.answers, config)
+    answers, mask_counts = pseudonymise_answers(ingested.answers, config)
     originals: dict[tuple[str, str], str] | None = None
     if config.pseudonymisation.keep_original:
         originals = {(a.question, a.respondent_id): a.text for a in ingested.answers if a.status is None}
