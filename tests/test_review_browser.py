@@ -1,0 +1,135 @@
+"""The review app in a real browser: Debian's Chromium, headless, driven by Playwright, against a real
+``verbatim review`` server process on loopback, over a real analysis run of the sample survey."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.test_review_api import PASSWORD, Q1, analysed_run, free_port, start_server
+from verbatim.models.decisions import DecisionLog
+from verbatim.models.review import ReviewStatus
+from verbatim.models.store import Store
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+pytestmark = pytest.mark.slow  # an analysis run (about a minute) and a browser
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("review-browser")
+
+
+@pytest.fixture(scope="module")
+def run_id(prefect_harness: None, workdir: Path) -> str:
+    return analysed_run(workdir)
+
+
+@pytest.fixture(scope="module")
+def server(run_id: str, workdir: Path) -> Iterator[str]:
+    process: subprocess.Popen[bytes] = start_server(workdir, free_port())
+    port = process.args[process.args.index("--port") + 1]  # type: ignore[union-attr,index]
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_a_researcher_reviews_in_the_browser(server: str, run_id: str, workdir: Path, tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: install it with `sudo apt-get install -y chromium` (Debian package)")
+    from playwright.sync_api import expect, sync_playwright
+
+    log = DecisionLog(Store(f"sqlite:///{workdir / 'verbatim.db'}"))
+    shots: list[Path] = []
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+        page.on("dialog", lambda dialog: dialog.accept())  # the merge asks for confirmation
+
+        def shot(name: str) -> None:
+            path = tmp_path / f"{len(shots) + 1:02d}-{name}.png"
+            page.screenshot(path=str(path), full_page=False)
+            shots.append(path)
+
+        # log in: every page sends there first
+        page.goto(f"{server}/runs/{run_id}")
+        expect(page).to_have_url(re.compile(r"/login\?next="))
+        page.get_by_label("Nom d'utilisateur").fill("bruno")
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        expect(page.get_by_role("heading", name=f"Analyse {run_id}")).to_be_visible()
+        page.goto(server + "/")
+        shot("analyses")
+
+        page.goto(f"{server}/runs/{run_id}/agreement")
+        expect(page.get_by_text("Aucune décision pour l'instant.").first).to_be_visible()
+
+        # a question's themes, then the largest theme
+        page.goto(f"{server}/runs/{run_id}")
+        page.get_by_role("link", name=Q1, exact=True).click()
+        expect(page.get_by_role("heading", name=f"Question : {Q1}")).to_be_visible()
+        shot("themes")
+        state = log.state(run_id, Q1)
+        themes = sorted((t.theme_id for t in state.active_themes()), key=lambda t: -len(state.excerpts_of(t)))
+        first, second = themes[0], themes[1]
+        page.locator(f'a[href="/runs/{run_id}/q/1/themes/{first}"]').first.click()
+        expect(page.get_by_role("heading", name=re.compile(rf"^Thème n° {first} "))).to_be_visible()
+        expect(page.locator("article.excerpt mark").first).to_be_visible()
+        shot("theme")
+
+        # accept one excerpt
+        cards = page.locator("article.excerpt")
+        accepted = cards.nth(0).get_attribute("id")
+        assert accepted
+        cards.nth(0).get_by_role("button", name="Accepter").click()
+        expect(page.locator(".flash")).to_contain_text("accepté")
+        accepted = accepted.removeprefix("e-")
+        assert log.state(run_id, Q1).codes[accepted].status == ReviewStatus.ACCEPTED
+
+        # recode another one to the second theme
+        card = page.locator("article.excerpt").filter(has=page.get_by_text("proposé par la machine")).first
+        recoded = (card.get_attribute("id") or "").removeprefix("e-")
+        card.locator("select[name=to_theme]").select_option(str(second))
+        card.get_by_role("button", name="Recoder", exact=True).click()
+        expect(page.locator(".flash")).to_contain_text("recodé")
+        code = log.state(run_id, Q1).codes[recoded]
+        assert (code.status, code.theme_id) == (ReviewStatus.RECODED, second)
+
+        page.goto(f"{server}/runs/{run_id}/agreement")
+        bruno_row = page.locator("tr", has=page.locator("th", has_text="bruno")).first
+        expect(bruno_row).to_contain_text("2")
+        kappa_before = page.locator(f'a[href="/runs/{run_id}/q/1/themes/{second}"]').count()
+        assert kappa_before == 1, "the second theme has its row among the accepted machine codes"
+
+        # merge the second theme into the first
+        page.goto(f"{server}/runs/{run_id}/q/1/themes/{second}")
+        page.get_by_label("Fusionner dans").select_option(str(first))
+        page.get_by_role("button", name="Fusionner").click()
+        expect(page.locator(".flash")).to_contain_text("fusionné dans")
+        expect(page).to_have_url(re.compile(rf"/themes/{first}$"))
+        assert log.state(run_id, Q1).themes[second].merged_into == first
+
+        page.goto(f"{server}/runs/{run_id}/agreement")
+        expect(page.locator(f'a[href="/runs/{run_id}/q/1/themes/{second}"]')).to_have_count(0)
+        expect(bruno_row).to_contain_text("100")  # the recode into the merged theme now agrees with the machine
+        shot("agreement")
+        browser.close()
+
+    for path in shots:
+        assert path.stat().st_size > 10_000, path
+    print("screenshots:", *shots, sep="\n  ")

@@ -1,0 +1,93 @@
+"""Accounts and sessions of the review app: argon2 password hashes, the session secret, CSRF tokens, and a small
+brake on repeated wrong passwords."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from verbatim.errors import VerbatimError
+
+SECRET_ENV = "VERBATIM_SECRET_KEY"
+DEFAULT_SECRET_FILE = Path("data") / ".secret_key"
+MIN_PASSWORD_LENGTH = 8
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise VerbatimError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True if ``password`` matches; an unknown user (``None``) costs the same time as a wrong password."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def secret_key(path: Path = DEFAULT_SECRET_FILE) -> str:
+    """``VERBATIM_SECRET_KEY``, else the key kept in ``path`` (created once, readable by its owner only)."""
+    from_env = os.environ.get(SECRET_ENV)
+    if from_env:
+        return from_env
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process wrote it first
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key)
+    return key
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_matches(expected: object, given: object) -> bool:
+    return (
+        isinstance(expected, str) and isinstance(given, str) and bool(expected) and hmac.compare_digest(expected, given)
+    )
+
+
+class LoginBrake:
+    """After ``limit`` wrong passwords for a name within ``window`` seconds, refuse that name for the rest of the
+    window (in memory, per process)."""
+
+    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def blocked(self, name: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._failures.get(name, []) if now - t < self.window]
+            self._failures[name] = recent
+            return len(recent) >= self.limit
+
+    def failed(self, name: str) -> None:
+        with self._lock:
+            self._failures.setdefault(name, []).append(time.monotonic())
+
+    def succeeded(self, name: str) -> None:
+        with self._lock:
+            self._failures.pop(name, None)

@@ -1,0 +1,308 @@
+"""What the review pages show, read from the store: runs, questions, excerpts in their answers, theme breakdowns,
+suggestions for the review queue, and the double-coding samples."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from verbatim.errors import VerbatimError
+from verbatim.models.decisions import DecisionLog, QuestionState
+from verbatim.models.review import QUEUE, CurrentCode, Decision, ThemeState, resolve
+from verbatim.models.store import Store
+from verbatim.models.tables import AnswerRow, DoubleCodingRow, ExcerptRow, RespondentRow, RunRow, ThemeRow
+
+
+class NotFound(VerbatimError):
+    """An unknown run, question, theme, excerpt or decision (HTTP 404)."""
+
+
+class BadInput(VerbatimError):
+    """A form that cannot be acted on (HTTP 400); the message says why, in French."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    created_at: datetime
+    survey_file: str
+    questions: list[str]
+    n_respondents: int
+
+
+@dataclass(frozen=True)
+class ExcerptView:
+    """An excerpt inside its whole answer: ``before`` + ``text`` (highlighted) + ``after`` is the answer."""
+
+    excerpt_id: str
+    respondent_id: str
+    before: str
+    text: str
+    after: str
+    attributes: dict[str, Any]
+    code: CurrentCode
+    seen: int  # the latest decision on the excerpt, 0 if none: sent back with each action to detect conflicts
+    runner_up: int | None
+    suggestions: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    value: str
+    n_theme: int  # respondents of the theme with this value
+    share_theme: float
+    share_question: float  # share among all respondents with an excerpt in the question
+
+
+@dataclass(frozen=True)
+class Pair:
+    question: str
+    coder_a: str
+    coder_b: str
+    excerpt_ids: list[str]
+
+
+class ReviewData:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.log = DecisionLog(store)
+
+    # -- runs and questions --------------------------------------------------------------------------------------
+    def runs(self) -> list[RunInfo]:
+        with self.store.session() as s:
+            rows = list(s.scalars(select(RunRow).order_by(RunRow.created_at.desc())))
+            themed = s.execute(select(ThemeRow.run_id, ThemeRow.question).distinct()).all()
+            counts = Counter(r for (r,) in s.execute(select(RespondentRow.run_id)))
+        by_run: dict[str, set[str]] = {}
+        for run_id, question in themed:
+            by_run.setdefault(run_id, set()).add(question)
+        return [
+            RunInfo(
+                r.run_id,
+                r.created_at,
+                r.survey_file,
+                _ordered(by_run.get(r.run_id, set()), r.manifest),
+                counts.get(r.run_id, 0),
+            )
+            for r in rows
+        ]
+
+    def run(self, run_id: str) -> RunInfo:
+        with self.store.session() as s:
+            row = s.get(RunRow, run_id)
+            if row is None:
+                raise NotFound(f"L'analyse « {run_id} » n'existe pas.")
+            questions = set(s.scalars(select(ThemeRow.question).where(ThemeRow.run_id == run_id).distinct()))
+            n = len(s.scalars(select(RespondentRow.respondent_id).where(RespondentRow.run_id == run_id)).all())
+            return RunInfo(row.run_id, row.created_at, row.survey_file, _ordered(questions, row.manifest), n)
+
+    def question(self, run_id: str, number: int) -> tuple[RunInfo, str]:
+        """The run and its question number ``number`` (1-based, in the survey's order)."""
+        run = self.run(run_id)
+        if not 1 <= number <= len(run.questions):
+            raise NotFound(f"L'analyse « {run_id} » n'a pas de question n° {number}.")
+        return run, run.questions[number - 1]
+
+    def state(self, run_id: str, question: str) -> QuestionState:
+        return self.log.state(run_id, question)
+
+    # -- excerpts ------------------------------------------------------------------------------------------------
+    def excerpt_rows(self, run_id: str, question: str) -> dict[str, ExcerptRow]:
+        with self.store.session() as s:
+            stmt = select(ExcerptRow).where(ExcerptRow.run_id == run_id, ExcerptRow.question == question)
+            return {e.excerpt_id: e for e in s.scalars(stmt)}
+
+    def answers(self, run_id: str, question: str) -> dict[str, str]:
+        with self.store.session() as s:
+            stmt = select(AnswerRow.respondent_id, AnswerRow.text).where(
+                AnswerRow.run_id == run_id, AnswerRow.question == question
+            )
+            return {str(row[0]): str(row[1]) for row in s.execute(stmt)}
+
+    def attributes(self, run_id: str) -> dict[str, dict[str, Any]]:
+        with self.store.session() as s:
+            stmt = select(RespondentRow.respondent_id, RespondentRow.attributes).where(RespondentRow.run_id == run_id)
+            return {str(row[0]): dict(row[1] or {}) for row in s.execute(stmt)}
+
+    def theme_rows(self, run_id: str, question: str) -> dict[int, ThemeRow]:
+        with self.store.session() as s:
+            stmt = select(ThemeRow).where(ThemeRow.run_id == run_id, ThemeRow.question == question)
+            return {t.theme_id: t for t in s.scalars(stmt)}
+
+    def views(
+        self, state: QuestionState, excerpt_ids: list[str], *, with_suggestions: bool = False
+    ) -> list[ExcerptView]:
+        """The excerpts, each inside its answer, with its current code and the decision the page shows."""
+        rows = self.excerpt_rows(state.run_id, state.question)
+        answers = self.answers(state.run_id, state.question)
+        attributes = self.attributes(state.run_id)
+        latest = latest_decision_ids(state.decisions)
+        keywords = {t: set(r.keywords or []) for t, r in self.theme_rows(state.run_id, state.question).items()}
+        views = []
+        for excerpt_id in excerpt_ids:
+            row = rows.get(excerpt_id)
+            code = state.codes.get(excerpt_id)
+            if row is None or code is None:
+                continue
+            answer = answers.get(row.respondent_id, "")
+            if answer[row.start : row.end] != row.text:  # offsets always hold; never show a wrong highlight
+                before, text, after = "", row.text, ""
+            else:
+                before, text, after = answer[: row.start], row.text, answer[row.end :]
+            machine = state.machine.get(excerpt_id)
+            runner_up = machine.runner_up_theme_id if machine else None
+            runner_up = resolve(runner_up, state.themes) if runner_up is not None and runner_up != QUEUE else None
+            views.append(
+                ExcerptView(
+                    excerpt_id,
+                    row.respondent_id,
+                    before,
+                    text,
+                    after,
+                    attributes.get(row.respondent_id, {}),
+                    code,
+                    latest.get(excerpt_id, 0),
+                    runner_up,
+                    suggest(state, code, runner_up, set(row.lemmas.split()), keywords) if with_suggestions else [],
+                )
+            )
+        return views
+
+    def excerpt_view(self, state: QuestionState, excerpt_id: str) -> ExcerptView:
+        views = self.views(state, [excerpt_id], with_suggestions=True)
+        if not views:
+            raise NotFound(f"L'extrait « {excerpt_id} » n'existe pas dans cette question.")
+        return views[0]
+
+    def breakdown(self, state: QuestionState, theme_excerpts: list[str]) -> dict[str, list[BreakdownRow]]:
+        """Per respondent attribute: the theme's respondents by value, against all the question's respondents."""
+        rows = self.excerpt_rows(state.run_id, state.question)
+        attributes = self.attributes(state.run_id)
+        theme_people = {rows[e].respondent_id for e in theme_excerpts if e in rows}
+        all_people = {r.respondent_id for r in rows.values()}
+        names = sorted({k for p in all_people for k in attributes.get(p, {})})
+        result: dict[str, list[BreakdownRow]] = {}
+        for name in names:
+            in_theme = Counter(str(attributes.get(p, {}).get(name, "")) or "(vide)" for p in theme_people)
+            in_all = Counter(str(attributes.get(p, {}).get(name, "")) or "(vide)" for p in all_people)
+            result[name] = [
+                BreakdownRow(
+                    value,
+                    in_theme.get(value, 0),
+                    in_theme.get(value, 0) / len(theme_people) if theme_people else 0.0,
+                    n / len(all_people) if all_people else 0.0,
+                )
+                for value, n in sorted(in_all.items(), key=lambda kv: (-in_theme.get(kv[0], 0), -kv[1], kv[0]))
+            ]
+        return result
+
+    def respondents_of(self, state: QuestionState, excerpt_ids: list[str]) -> int:
+        rows = self.excerpt_rows(state.run_id, state.question)
+        return len({rows[e].respondent_id for e in excerpt_ids if e in rows})
+
+    # -- double coding -------------------------------------------------------------------------------------------
+    def draw_double_coding(
+        self, run_id: str, question: str, n: int, coder_a: str, coder_b: str, seed: int
+    ) -> list[str]:
+        """Draw ``n`` excerpts of the question (seeded), not drawn before, for two researchers to code blind."""
+        if coder_a == coder_b:
+            raise BadInput("Choisissez deux chercheurs différents.")
+        for coder in (coder_a, coder_b):
+            user = self.log.user(coder)
+            if user is None or not user.can_decide:
+                raise BadInput(f"« {coder} » n'est pas un compte qui peut coder.")
+        if not 1 <= n <= 10_000:
+            raise BadInput("Le nombre d'extraits doit être entre 1 et 10 000.")
+        with self.store.session() as s:
+            taken = set(s.scalars(select(DoubleCodingRow.excerpt_id).where(DoubleCodingRow.run_id == run_id)))
+            pool = sorted(
+                e
+                for e in s.scalars(
+                    select(ExcerptRow.excerpt_id).where(ExcerptRow.run_id == run_id, ExcerptRow.question == question)
+                )
+                if e not in taken
+            )
+            if not pool:
+                raise BadInput("Tous les extraits de cette question sont déjà dans un échantillon de double codage.")
+            drawn = sorted(random.Random(seed).sample(pool, min(n, len(pool))))
+            now = datetime.now(UTC)
+            s.add_all(
+                DoubleCodingRow(
+                    run_id=run_id, excerpt_id=e, question=question, coder_a=coder_a, coder_b=coder_b, created_at=now
+                )
+                for e in drawn
+            )
+        return drawn
+
+    def double_coding_pairs(self, run_id: str) -> list[Pair]:
+        with self.store.session() as s:
+            rows = list(
+                s.scalars(
+                    select(DoubleCodingRow)
+                    .where(DoubleCodingRow.run_id == run_id)
+                    .order_by(DoubleCodingRow.question, DoubleCodingRow.excerpt_id)
+                )
+            )
+        pairs: dict[tuple[str, str, str], list[str]] = {}
+        for r in rows:
+            pairs.setdefault((r.question, r.coder_a, r.coder_b), []).append(r.excerpt_id)
+        return [Pair(q, a, b, ids) for (q, a, b), ids in pairs.items()]
+
+    def double_coding_for(self, run_id: str, question: str, excerpt_id: str, coder: str) -> bool:
+        with self.store.session() as s:
+            row = s.get(DoubleCodingRow, (run_id, excerpt_id))
+            return row is not None and row.question == question and coder in (row.coder_a, row.coder_b)
+
+
+def _ordered(questions: set[str], manifest: dict[str, Any] | None) -> list[str]:
+    """The questions in the survey's order (as the run was asked for), then any other, alphabetically."""
+    asked = (manifest or {}).get("parameters", {}).get("questions") or []
+    first = [q for q in asked if q in questions]
+    return first + sorted(questions - set(first))
+
+
+def latest_decision_ids(decisions: list[Decision]) -> dict[str, int]:
+    latest: dict[str, int] = {}
+    for d in decisions:
+        if d.excerpt_id is not None:
+            latest[d.excerpt_id] = max(latest.get(d.excerpt_id, 0), d.id)
+    return latest
+
+
+def suggest(
+    state: QuestionState,
+    code: CurrentCode,
+    runner_up: int | None,
+    lemmas: set[str],
+    keywords: dict[int, set[str]],
+    limit: int = 3,
+) -> list[int]:
+    """Nearest themes for an excerpt: the machine's runner-up and its own theme, then the themes whose key lemmas
+    overlap the excerpt's most (cosine between the two sets of words)."""
+    active = {t.theme_id for t in state.active_themes()}
+    machine = resolve(code.machine_theme_id, state.themes) if code.machine_theme_id != QUEUE else None
+    ranked = [t for t in (runner_up, machine) if t is not None]
+    overlap = []
+    for theme_id, words in keywords.items():
+        common = len(lemmas & words)
+        if common and words and lemmas:
+            overlap.append((-common / math.sqrt(len(lemmas) * len(words)), theme_id))
+    ranked += [resolve(t, state.themes) for _, t in sorted(overlap)]
+    result: list[int] = []
+    for t in ranked:
+        if t in active and t != code.theme_id and t not in result:
+            result.append(t)
+    return result[:limit]
+
+
+def active_theme(state: QuestionState, theme_id: int) -> ThemeState:
+    theme = state.themes.get(theme_id)
+    if theme is None or not theme.active:
+        raise BadInput(f"Le thème n° {theme_id} n'est pas un thème actif de cette question.")
+    return theme
