@@ -17,10 +17,9 @@ SAMPLE_ARGS := data/sample_survey.csv --id-column id --question difficultes --qu
 	--attribute profession --attribute structure --attribute region --attribute anciennete
 
 # Debian packages the tests use: Chromium (review app in a real browser), LibreOffice and pdftotext (DOCX report).
-SYSTEM_PACKAGES := chromium libreoffice-writer-nogui poppler-utils
-SYSTEM_COMMANDS := chromium soffice pdftotext
+SYSTEM_PACKAGES := chromium libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils
 
-.PHONY: serve install system-deps demo test test-fast lint format bench-flow bench-quality bench-pseudonymisation clean
+.PHONY: serve install system-deps demo test test-fast lint format bench-flow bench-quality bench-pseudonymisation bench-learning bench-scale clean
 
 $(STAMP): pyproject.toml
 	@echo "== Setting up $(VENV) with $(PYTHON)"
@@ -34,11 +33,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 system-deps:
-	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-		echo "== Installing Debian packages for:$$missing"; \
+		echo "== Installing Debian packages:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 demo: install
@@ -80,6 +79,12 @@ bench-quality: install
 
 bench-pseudonymisation: install
 	$(BIN)/python bench/pseudonymisation.py
+
+bench-learning: install
+	$(BIN)/python bench/learning.py
+
+bench-scale: install
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf .cache .pytest_cache .mypy_cache .ruff_cache data/runs data/cache data/verbatim.db*

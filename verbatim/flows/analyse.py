@@ -11,7 +11,8 @@ import logging
 import platform
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +65,21 @@ class RunResult:
     run_id: str
     folder: Path
     manifest: dict[str, Any]
+
+
+class StepClock:
+    """Wall-clock times of the run's steps, for the manifest (``timings``) and the benchmarks."""
+
+    def __init__(self) -> None:
+        self.steps: list[dict[str, Any]] = []
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        start, wall = time.perf_counter(), time.time()
+        try:
+            yield
+        finally:
+            self.steps.append({"step": name, "start": round(wall, 3), "seconds": round(time.perf_counter() - start, 3)})
 
 
 def _rate(n: int, seconds: float) -> str:
@@ -195,10 +211,10 @@ def _quiet_custom_topics(record: logging.LogRecord) -> bool:
     return "custom list of topic assignments" not in record.getMessage()
 
 
-def excerpts_and_embeddings(
+def split_answers(
     question_index: int, answers: list[Answer], config: AnalyseConfig
-) -> tuple[list[Excerpt], list[Answer], np.ndarray]:
-    """The heavy maps of one question, batch by batch: split and lemmatise, then embed."""
+) -> tuple[list[Excerpt], list[Answer]]:
+    """Excerpts with lemmas of one question's answers, batch by batch (a map over the task runner)."""
     batches = _batches(answers, config.batch_size)
     split = split_task.map(question_index, batches, unmapped(config))
     excerpts: list[Excerpt] = []
@@ -207,11 +223,15 @@ def excerpts_and_embeddings(
         batch_excerpts, batch_no_text = future.result()
         excerpts.extend(batch_excerpts)
         no_text.extend(batch_no_text)
+    return excerpts, no_text
+
+
+def embed_excerpts(excerpts: list[Excerpt], config: AnalyseConfig) -> np.ndarray:
+    """One vector per excerpt, batch by batch (a map over the task runner)."""
     texts = [e.text for e in excerpts]
     embedded = embed_task.map(_batches(texts, 4 * config.batch_size), unmapped(config))
     vectors = [future.result() for future in embedded]
-    matrix = np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
-    return excerpts, no_text, matrix
+    return np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
 
 
 @task(name="model themes", cache_policy=NO_CACHE)
@@ -239,7 +259,7 @@ def themes_task(question: str, excerpts: list[Excerpt], vectors: np.ndarray, con
     return fitted
 
 
-def _versions() -> dict[str, str]:
+def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -253,7 +273,7 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-def _counts(result: QuestionResult) -> dict[str, Any]:
+def question_counts(result: QuestionResult) -> dict[str, Any]:
     statuses = {s.value: 0 for s in AnswerStatus}
     reasons: dict[str, int] = {}
     for a in result.answers:
@@ -273,18 +293,22 @@ def _counts(result: QuestionResult) -> dict[str, Any]:
 
 
 def _analyse_question(
-    question_index: int, question: str, answers: list[Answer], config: AnalyseConfig
+    question_index: int, question: str, answers: list[Answer], config: AnalyseConfig, clock: StepClock
 ) -> QuestionResult:
     rejected = [a for a in answers if a.status is not None]
     todo = [a for a in answers if a.status is None]
-    excerpts, no_text, vectors = excerpts_and_embeddings(question_index, todo, config)
+    with clock.step(f"{question}: split and lemmatise"):
+        excerpts, no_text = split_answers(question_index, todo, config)
     no_text_keys = {(a.question, a.respondent_id) for a in no_text}
     analysed = [a for a in todo if (a.question, a.respondent_id) not in no_text_keys]
     result = QuestionResult(question=question, answers=rejected + no_text)
     if not excerpts:
         get_run_logger().warning("%s: no answer left to theme after splitting", question)
         return result
-    fitted = themes_task(question, excerpts, vectors, config)
+    with clock.step(f"{question}: embed"):
+        vectors = embed_excerpts(excerpts, config)
+    with clock.step(f"{question}: themes"):
+        fitted = themes_task(question, excerpts, vectors, config)
     result.themes, result.codings = themes_and_codings(question, excerpts, fitted)
     coded, result.n_excerpts, result.answer_themes = answer_outcomes(analysed, excerpts, result.codings)
     result.answers = coded + rejected + no_text
@@ -296,7 +320,7 @@ def _analyse_question(
 def _summary_markdown(run_id: str, results: Sequence[QuestionResult]) -> str:
     lines = [f"# Verbatim run `{run_id}`", ""]
     for r in results:
-        c = _counts(r)
+        c = question_counts(r)
         lines += [
             f"## {r.question}",
             f"{c['rows']} answers: {c['coded']} coded, {c['queued']} queued for review, {c['rejected']} rejected; "
@@ -331,15 +355,19 @@ def analysis_steps(config: AnalyseConfig) -> RunResult:
     started = time.perf_counter()
     run_id = new_run_id()
     store = Store(config.database_url)  # opened first: a wrong database URL fails now, not after the work
-    table, ingested = read_survey_task(config)
-    answers, mask_counts = pseudonymise_answers(ingested.answers, config)
+    clock = StepClock()
+    with clock.step("read survey"):
+        table, ingested = read_survey_task(config)
+    with clock.step("pseudonymise"):
+        answers, mask_counts = pseudonymise_answers(ingested.answers, config)
     originals: dict[tuple[str, str], str] | None = None
     if config.pseudonymisation.keep_original:
         originals = {(a.question, a.respondent_id): a.text for a in ingested.answers if a.status is None}
     results = []
     for qi, question in enumerate(config.questions):
         logger.info("question %d/%d: %s", qi + 1, len(config.questions), question)
-        results.append(_analyse_question(qi, question, [a for a in answers if a.question == question], config))
+        mine = [a for a in answers if a.question == question]
+        results.append(_analyse_question(qi, question, mine, config, clock))
 
     manifest: dict[str, Any] = {
         "run_id": run_id,
@@ -347,7 +375,7 @@ def analysis_steps(config: AnalyseConfig) -> RunResult:
         "parameters": config.model_dump(mode="json", exclude={"database_url"}),
         "seed": config.seed,
         "encoder": {"spec": config.encoder, "id": make_encoder(config.encoder).encoder_id},
-        "packages": _versions(),
+        "packages": package_versions(),
         "input": {
             "file_name": table.path.name,
             "sha256": table.sha256,
@@ -356,9 +384,10 @@ def analysis_steps(config: AnalyseConfig) -> RunResult:
             "sheet": table.sheet,
             "rows": table.n_rows,
         },
-        "counts": {r.question: _counts(r) for r in results},
+        "counts": {r.question: question_counts(r) for r in results},
         "masks": dict(sorted(mask_counts.items())),
         "outputs": ["coded_excerpts.csv", "themes.csv", "answers.csv", "manifest.json"],
+        "timings": clock.steps,
     }
     all_answers = [a for r in results for a in r.answers]
     excerpts = [e for r in results for e in r.excerpts]

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from verbatim.errors import VerbatimError
+from verbatim.flows.cli_learning import register as register_learning_commands
 
 app = typer.Typer(
     help="Verbatim: themes and coded excerpts from the open questions of a French survey.",
@@ -255,6 +256,9 @@ def export_command(
     out_console = Console()
     for path in result.files:
         out_console.print(str(path), highlight=False)
+
+
+register_learning_commands(app)
 
 
 def main() -> None:
