@@ -53,6 +53,9 @@ def analyse(
     mask_name: Annotated[
         list[str] | None, typer.Option("--mask-name", help="extra name to pseudonymise (repeatable)")
     ] = None,
+    dask_address: Annotated[
+        str | None, typer.Option("--dask-address", help="tcp://HOST:PORT of a Dask scheduler for the heavy steps")
+    ] = None,
 ) -> None:
     """Analyse the open questions of SURVEY_FILE: themes and coded excerpts, in a run folder and the store."""
     from pydantic import ValidationError
@@ -71,6 +74,7 @@ def analyse(
             seed=seed,
             encoder=encoder,
             sheet=sheet,
+            dask_address=dask_address,
             pseudonymisation=PseudonymisationConfig(
                 keep_original=keep_original, never_mask=no_mask or [], extra_names=mask_name or []
             ),
