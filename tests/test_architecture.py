@@ -60,3 +60,10 @@ def test_importing_nlp_loads_no_model() -> None:
 
     encoder = USEEncoder()
     assert encoder._model is None, "the USE weights load on the first encode, not before"
+
+
+def test_no_flow_replaces_print() -> None:
+    """``log_prints=True`` swaps the builtin ``print`` during a run; numba (UMAP's nearest-neighbour descent, used
+    above 4,096 excerpts) then fails to compile its own ``print`` calls. No flow of ours may use it."""
+    for path in sorted((PACKAGE / "flows").rglob("*.py")):
+        assert "log_prints=True" not in path.read_text(encoding="utf-8"), path

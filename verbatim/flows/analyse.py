@@ -338,7 +338,7 @@ def _summary_markdown(run_id: str, results: Sequence[QuestionResult]) -> str:
     return "\n".join(lines)
 
 
-@flow(name="analyse_survey", log_prints=True)
+@flow(name="analyse_survey")
 def analyse_survey(config: AnalyseConfig) -> RunResult:
     """Read a survey export, pseudonymise, split, embed, theme each open question; write the run folder and store.
 

@@ -72,7 +72,7 @@ def write_export_task(run: RunView, config: ExportConfig) -> list[Path]:
     return files
 
 
-@flow(name="export_run", log_prints=True)
+@flow(name="export_run")
 def export_run(config: ExportConfig) -> ExportResult:
     """Export a run of the store (codebook and codes as they stand now) as CSV, XLSX, codebook, REFI-QDA or report."""
     check_output(config.format, config.out, config.excel_fr)

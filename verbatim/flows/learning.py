@@ -254,7 +254,7 @@ def recode_question_task(
     return decided + coded, summary
 
 
-@flow(name="recode_run", log_prints=True)
+@flow(name="recode_run")
 def recode_run(config: RecodeConfig) -> RecodeResult:
     """Learn from the decisions on a run and write a new machine version of its codes (decisions untouched)."""
     logger = get_run_logger()
@@ -407,7 +407,7 @@ def _check_codebook(store: Store, config: CodeConfig) -> tuple[CodeConfig, list[
     return config.model_copy(update={"encoder": spec}), questions
 
 
-@flow(name="code_new_answers", log_prints=True)
+@flow(name="code_new_answers")
 def code_new_answers(config: CodeConfig) -> RunResult:
     """Code a new survey export into the codebook of an earlier run; write a new run folder and store the run.
 
