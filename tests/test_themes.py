@@ -23,7 +23,9 @@ from verbatim.nlp.themes import (
     QUEUE,
     AdaptiveClusterer,
     ThemeModel,
+    candidate_sizes,
     min_cluster_size_for,
+    separation,
 )
 
 from .conftest import SAMPLE
@@ -106,6 +108,59 @@ def test_the_clusterer_keeps_hdbscan_when_the_data_has_themes() -> None:
     assert len(set(clusterer.labels_.tolist()) - {QUEUE}) == 3
 
 
+def test_candidate_sizes_surround_the_rule() -> None:
+    for n in (50, 600, 20_000):
+        sizes = candidate_sizes(n)
+        assert min_cluster_size_for(n) in sizes
+        assert list(sizes) == sorted(set(sizes)) and min(sizes) >= 5
+        assert min(sizes) < min_cluster_size_for(n) < max(sizes) or min(sizes) == 5
+
+
+def test_separation_rewards_apart_themes_and_discounts_what_is_left_out() -> None:
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(loc=10 * i, size=(30, 5)) for i in range(3)])
+    truth = np.repeat([0, 1, 2], 30)
+    mixed = np.tile([0, 1, 2], 30)
+    assert separation(x, truth) > 0.8 > separation(x, mixed)
+    half_out = truth.copy()
+    half_out[::2] = QUEUE
+    assert separation(x, half_out) == pytest.approx(separation(x[1::2], truth[1::2]) * 0.5)
+    assert separation(x, np.zeros(90, dtype=int)) == -1.0
+
+
+def test_the_clusterer_chooses_the_granularity_that_separates_themes() -> None:
+    rng = np.random.default_rng(0)
+    blobs = np.vstack([rng.normal(loc=10 * i, size=(30, 5)) for i in range(4)])
+    # Size 45 cannot see four themes of 30; sizes 5 and 10 can, and separate them far better.
+    clusterer = AdaptiveClusterer([5, 10, 45], seed=0, preferred=45).fit(blobs)
+    assert clusterer.chosen_[0] in (5, 10)
+    assert len(set(clusterer.labels_.tolist()) - {QUEUE}) == 4
+    assert [c["min_cluster_size"] for c in clusterer.selection_] == [5, 10, 45]
+    again = AdaptiveClusterer([5, 10, 45], seed=0, preferred=45).fit(blobs)
+    assert np.array_equal(again.labels_, clusterer.labels_) and again.selection_ == clusterer.selection_
+
+
+def test_the_rule_size_is_kept_when_no_other_separates_clearly_better() -> None:
+    rng = np.random.default_rng(0)
+    blobs = np.vstack([rng.normal(loc=10 * i, size=(30, 5)) for i in range(3)])
+    clusterer = AdaptiveClusterer([8, 10, 12], seed=0, preferred=12).fit(blobs)  # all three see the same themes
+    scores = {c["min_cluster_size"]: c["score"] for c in clusterer.selection_}
+    assert max(scores.values()) <= scores[12] * 1.005
+    assert clusterer.chosen_[0] == 12
+
+
+def test_a_granularity_with_one_dominant_theme_is_not_chosen() -> None:
+    rng = np.random.default_rng(1)
+    # One big diffuse group and two small tight ones: the coarse size lumps most points together.
+    big = rng.normal(scale=3.0, size=(150, 5))
+    small = [rng.normal(loc=20 + 8 * i, scale=0.5, size=(20, 5)) for i in range(2)]
+    x = np.vstack([big, *small])
+    clusterer = AdaptiveClusterer([5, 10, 15], seed=0).fit(x)
+    for c in clusterer.selection_:
+        if c["min_cluster_size"] == clusterer.chosen_[0]:
+            assert c["largest"] <= 0.5 or all(o["largest"] > 0.5 for o in clusterer.selection_)
+
+
 # -- labels --------------------------------------------------------------------------------------------------------
 def test_same_term_ignores_accents_plurals_and_verb_endings() -> None:
     assert same_term("télétravail", "télétravailler")
@@ -113,6 +168,24 @@ def test_same_term_ignores_accents_plurals_and_verb_endings() -> None:
     assert same_term("usager", "usagers")
     assert not same_term("information", "informatique")
     assert not same_term("format", "formation")
+
+
+def test_same_term_joins_a_noun_and_its_verb() -> None:
+    assert same_term("organisation", "organiser")
+    assert same_term("formation", "former")
+    assert same_term("demande", "demander")
+    assert not same_term("information", "informatique")
+    assert not same_term("partie", "partir")
+    assert not same_term("national", "nation")
+    assert choose_terms(["organisation", "organiser", "efficace"]) == ["organisation", "efficace"]
+
+
+def test_a_pair_ranked_beyond_the_shown_keywords_still_joins_chosen_words() -> None:
+    filler = [f"mot{i}" for i in range(20)]
+    keywords = ["service", "public", *filler, "service public"]
+    texts = ["Les services publics ferment", "services publics", "service"]
+    label = build_label(keywords, {"service": "services", "public": "publics"}, texts)
+    assert label.startswith("Services publics")
 
 
 def test_labels_have_no_duplicate_or_weak_terms() -> None:
@@ -136,6 +209,8 @@ def test_labels_keep_acronyms_and_start_with_a_capital() -> None:
 
 def test_question_wide_words_do_not_lead_a_label() -> None:
     assert choose_terms(["retraite", "carsat", "dossier"], common={"retraite"}) == ["carsat", "dossier"]
+    chosen = choose_terms(["site info", "info retraite", "simulation"], common={"retraite"})
+    assert chosen == ["site info", "simulation"]  # "info retraite" adds only the question's subject
 
 
 def test_describe_cuts_long_excerpts_at_a_word() -> None:
@@ -176,6 +251,17 @@ def test_several_readable_themes(model: ThemeModel, difficultes: Excerpts) -> No
         assert theme.n_respondents == len({difficultes.groups[i] for i in theme.members})
     labels = [t.label for t in model.themes_]
     assert len(set(labels)) >= len(labels) - 1
+    assert all(len(t.keywords) <= 10 for t in model.themes_)  # labels read 30 terms; 10 are shown
+
+
+def test_the_granularity_is_reported(model: ThemeModel, difficultes: Excerpts) -> None:
+    granularity = model.granularity_
+    sizes = [c["min_cluster_size"] for c in granularity["candidates"]]
+    assert granularity["min_cluster_size"] in sizes
+    assert set(sizes) <= set(candidate_sizes(len(difficultes.texts)))
+    fixed = _fit(difficultes, min_cluster_size=8)
+    assert fixed.granularity_["min_cluster_size"] == 8
+    assert [c["min_cluster_size"] for c in fixed.granularity_["candidates"]] == [8]
 
 
 def test_every_excerpt_has_a_theme_or_is_queued(model: ThemeModel, difficultes: Excerpts) -> None:

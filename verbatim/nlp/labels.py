@@ -1,14 +1,18 @@
 """Readable French theme labels, one-line descriptions and representative excerpts.
 
-A label is up to three terms taken from the theme's c-TF-IDF keywords (lemmas and lemma pairs), each written the
+A label is up to three terms taken from the theme's c-TF-IDF terms (lemmas and lemma pairs; the theme model passes
+its top 30, longer than the 10 keywords it shows, so that pairs ranked lower can still join two chosen words into
+the phrase respondents wrote: "services publics", "délais de réponse"), each written the
 way respondents most often wrote it: the lemma pair ``démarche ligne`` becomes "démarches en ligne" when that is the
 commonest phrase in the theme's excerpts, and acronyms keep the capitals respondents gave them ("CAF", "CARSAT").
 The rules, in order:
 
 * a pair among the keywords that contains an already chosen word replaces it ("formation" -> "manque de formation");
 * a term whose words an earlier term already covers is skipped, where words are compared without accents and
-  without plural or verb endings, so the label never says "usager, usagers", "télétravail, télétravailler" or
-  "symptome, symptômes";
+  without plural or verb endings, or noun and verb endings after a stem of four letters or more ("-ation",
+  "-ement" / "-er"), so the label never says "usager, usagers", "télétravail, télétravailler", "symptome,
+  symptômes" or "organisation, organiser", and a pair that adds only a weak or common word to chosen ones is
+  skipped too ("site info, info retraite");
 * a single word that says nothing on its own ("pas", "très", "trop": :data:`WEAK_WORDS`), or that most excerpts of
   the question share (``common``: the question's own subject, e.g. "retraite" for a question about retirement),
   is used only when nothing better is left;
@@ -32,6 +36,10 @@ _LINK_WORDS = r"(?:de|des|du|d['’]|en|la|le|les|l['’]|à|au|aux|pour|par|sur
 _MAX_DESCRIPTION = 160
 #: Endings that make two words the same term: plurals, feminines, infinitives ("télétravail" / "télétravailler").
 _ENDINGS = frozenset({"s", "x", "e", "es", "r", "er", "ers", "ler", "ner", "é", "ée", "és", "ées"})
+#: Endings of a noun and its verb ("organisation" / "organiser", "changement" / "changer") after a shared stem of at
+#: least :data:`_MIN_STEM` letters.
+_DERIVED = frozenset({"", "e", "es", "s", "er", "é", "ée", "és", "ées", "ation", "ations", "ement", "ements"})
+_MIN_STEM = 4
 
 #: Words kept in keywords because they carry meaning in a phrase ("manque de", "pas de réponse"), but that make
 #: no label on their own.
@@ -56,12 +64,15 @@ def _plain(word: str) -> str:
 
 
 def same_term(a: str, b: str) -> bool:
-    """True when two words differ only by accents or a plural, feminine or verb ending."""
+    """True when two words differ only by accents, a plural, feminine or verb ending, or a noun/verb ending."""
     a, b = _plain(a), _plain(b)
     if a == b:
         return True
     short, long_ = sorted((a, b), key=len)
-    return len(short) >= 3 and long_.startswith(short) and long_[len(short) :] in _ENDINGS
+    if len(short) >= 3 and long_.startswith(short) and long_[len(short) :] in _ENDINGS:
+        return True
+    stem = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return stem >= _MIN_STEM and a[stem:] in _DERIVED and b[stem:] in _DERIVED
 
 
 def _covers(covered: Sequence[str], word: str) -> bool:
@@ -111,7 +122,11 @@ def choose_terms(keywords: Sequence[str], common: Collection[str] = (), max_term
             # "réponse", "délai" -> "délais de réponse").
             replaced = [c for c in chosen if all(_covers(words, w) for w in c.split())] if len(words) > 1 else []
             covered = [w for c in chosen for w in c.split()]
-            if not replaced and all(_covers(covered, w) for w in words):
+            # A pair adds nothing when its other words are weak or the question's subject ("site info" then
+            # "info retraite" in a question about retirement).
+            if not replaced and all(
+                _covers(covered, w) or (not allow_weak and (w in WEAK_WORDS or w in common)) for w in words
+            ):
                 continue
             if replaced:
                 position = chosen.index(replaced[0])

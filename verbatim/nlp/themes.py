@@ -2,16 +2,26 @@
 
 * Embeddings are computed beforehand (``verbatim.nlp.encoders``) and passed in.
 * ``UMAP(random_state=seed)`` reduces them; the seed makes the run deterministic (UMAP then runs on one thread).
-* :class:`AdaptiveClusterer` finds the themes with HDBSCAN sized from the number of excerpts (the granularity rule
-  below) and falls back when the data gives too few themes.
+* :class:`AdaptiveClusterer` finds the themes with HDBSCAN, choosing its granularity among a few sizes around the
+  rule below, and falls back when the data gives too few themes.
 * c-TF-IDF over content lemmas (``CountVectorizer`` on lemmas and lemma pairs, ``reduce_frequent_words``) gives
-  each theme its keywords, recomputed once outliers are placed.
+  each theme its keywords (the top 10 shown; the top 30 read by the label), recomputed once outliers are placed.
 
 Granularity rule, from the number of excerpts ``n`` of the question:
 ``min_cluster_size = max(5, round(0.6 * sqrt(n)))`` (12 for 400 excerpts, 60 for 10,000, 190 for 100,000) and
-``min_samples = max(2, min_cluster_size // 4)``. If HDBSCAN's "excess of mass" selection finds fewer than two themes,
-"leaf" selection is tried, then agglomerative clustering with the number of themes that maximises the silhouette.
-Fewer than ``MIN_EXCERPTS_TO_CLUSTER`` excerpts make a single theme.
+``min_samples = max(2, min_cluster_size // 4)``. HDBSCAN ("excess of mass") is run with that size and with
+0.85, 1.2, 1.4, 1.7 and 2 times it (:data:`SIZE_FACTORS`, each with a quarter of its size as ``min_samples``), all
+on the same UMAP coordinates, and each labelling is scored by its *separation*: the silhouette of the clustered
+excerpts in UMAP space times the share of excerpts clustered (seeded sample of 5,000 above that). Another size
+replaces the rule's only when its separation is higher by more than 0.5% and its largest theme holds at most half
+of the clustered excerpts. HDBSCAN is cheap next to UMAP, so this costs a few seconds. Sizes finer than 0.85 times
+the rule are not tried: on answers that repeat each other (the sample survey) and on a Grand Débat question the
+silhouette keeps rising as themes shrink (47 themes of 800 excerpts), which no researcher wants to review. On the
+labelled corpora of ``bench/theme_quality.py`` the choice moves MEL from 9 to 7 themes (ARI 0.29 -> 0.31), SIB-200
+from 16 to 11 (0.31 -> 0.36) and the Grand Débat mix from 8 to 7 (0.51 -> 0.51), and keeps wikit's 22. A size
+given by the caller (``min_cluster_size``) is used as it is. If no size gives two themes, "leaf" selection is tried
+at the rule's size, then agglomerative clustering with the number of themes that maximises the silhouette. Fewer
+than ``MIN_EXCERPTS_TO_CLUSTER`` excerpts make a single theme.
 
 Outliers: an excerpt HDBSCAN leaves out joins its nearest theme (cosine similarity to the theme's centroid in
 embedding space) when it is at least as similar as the theme's own members are: the threshold is the lower Tukey
@@ -50,6 +60,12 @@ QUEUE = -1
 MIN_EXCERPTS_TO_CLUSTER = 10
 #: Share of a question's excerpts above which a lemma is the question's subject rather than a theme's.
 COMMON_SHARE = 0.25
+#: Multiples of the rule's ``min_cluster_size`` among which the granularity is chosen (see the module's rule).
+SIZE_FACTORS = (0.85, 1.0, 1.2, 1.4, 1.7, 2.0)
+#: A size other than the rule's is chosen only when its separation is higher by more than this share.
+RULE_MARGIN = 0.005
+#: A candidate granularity whose largest theme holds more than this share of the clustered excerpts is not chosen.
+MAX_THEME_SHARE = 0.5
 
 
 def min_cluster_size_for(n_excerpts: int) -> int:
@@ -69,34 +85,112 @@ def _n_clusters(labels: np.ndarray) -> int:
     return len(set(labels.tolist()) - {QUEUE})
 
 
-class AdaptiveClusterer:
-    """HDBSCAN with fallbacks, in the shape BERTopic expects of a clusterer (``fit`` sets ``labels_``)."""
+def candidate_sizes(n_excerpts: int) -> tuple[int, ...]:
+    """The ``min_cluster_size`` values tried for ``n_excerpts`` excerpts: the rule's size times :data:`SIZE_FACTORS`."""
+    base = min_cluster_size_for(n_excerpts)
+    return tuple(sorted({max(5, round(base * f)) for f in SIZE_FACTORS}))
 
-    def __init__(self, min_cluster_size: int, min_samples: int, min_themes: int = 2, max_agglomerative: int = 12):
+
+def separation(X: np.ndarray, labels: np.ndarray, seed: int = 0, max_points: int = 5_000) -> float:
+    """How well HDBSCAN's themes stand apart, discounted by what it leaves out (see the module's rule).
+
+    The silhouette of the clustered points in the reduced space, times the share of points clustered. Above
+    ``max_points`` points the silhouette is estimated on a seeded sample of that many.
+    """
+    clustered = labels != QUEUE
+    if _n_clusters(labels) < 2 or clustered.sum() <= _n_clusters(labels):
+        return -1.0
+    n = int(clustered.sum())
+    sample = max_points if n > max_points else None
+    score = float(silhouette_score(X[clustered], labels[clustered], sample_size=sample, random_state=seed))
+    return score * float(clustered.mean())
+
+
+class AdaptiveClusterer:
+    """HDBSCAN with a choice of granularity and fallbacks, in the shape BERTopic expects (``fit`` sets ``labels_``).
+
+    Each size of ``min_cluster_size`` (one or several) is tried, with ``min_samples`` or, when it is ``None``, a
+    quarter of the size. The labelling with the best :func:`separation` wins (ties: the smaller size), except that
+    the ``preferred`` size (the rule's) is kept unless another beats it by more than ``margin`` (relative), and that
+    a size whose largest theme holds more than :data:`MAX_THEME_SHARE` of the clustered points is never chosen over
+    it. ``selection_`` keeps each candidate's score, ``chosen_`` the ``(min_cluster_size, min_samples)`` used.
+    """
+
+    def __init__(
+        self,
+        min_cluster_size: int | Sequence[int],
+        min_samples: int | None = None,
+        min_themes: int = 2,
+        max_agglomerative: int = 12,
+        seed: int = 0,
+        preferred: int | None = None,
+        margin: float = RULE_MARGIN,
+    ):
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
         self.min_themes = min_themes
         self.max_agglomerative = max_agglomerative
+        self.seed = seed
+        self.preferred = preferred
+        self.margin = margin
+
+    def _sizes(self) -> list[int]:
+        sizes = self.min_cluster_size
+        return [int(sizes)] if isinstance(sizes, int) else [int(s) for s in sizes]
+
+    def _hdbscan(self, X: np.ndarray, size: int, method: str) -> tuple[np.ndarray, int]:
+        n = len(X)
+        size = min(size, max(2, n // 2))
+        samples = min(self.min_samples if self.min_samples is not None else max(2, size // 4), size)
+        model = HDBSCAN(
+            min_cluster_size=size,
+            min_samples=samples,
+            cluster_selection_method=method,
+            core_dist_n_jobs=1,
+        )
+        return np.asarray(model.fit(X).labels_, dtype=int), samples
 
     def fit(self, X: np.ndarray, y: Any = None) -> AdaptiveClusterer:
         n = len(X)
+        sizes = self._sizes()
+        self.selection_: list[dict[str, float | int]] = []
         if n < MIN_EXCERPTS_TO_CLUSTER:
-            self.labels_, self.method_ = np.zeros(n, dtype=int), "single"
+            self.labels_, self.method_, self.chosen_ = np.zeros(n, dtype=int), "single", (sizes[0], 0)
             return self
-        size = min(self.min_cluster_size, max(2, n // 2))
-        labels = np.zeros(n, dtype=int)
-        for method in ("eom", "leaf"):
-            model = HDBSCAN(
-                min_cluster_size=size,
-                min_samples=min(self.min_samples, size),
-                cluster_selection_method=method,
-                core_dist_n_jobs=1,
+        best: tuple[float, np.ndarray, int, int] | None = None
+        preferred: tuple[float, np.ndarray, int, int] | None = None
+        for size in sizes:
+            labels, samples = self._hdbscan(X, size, "eom")
+            if _n_clusters(labels) < self.min_themes:
+                continue
+            clustered = labels[labels != QUEUE]
+            largest = float(np.bincount(clustered).max() / len(clustered))
+            score = separation(X, labels, self.seed) if len(sizes) > 1 else 0.0
+            self.selection_.append(
+                {
+                    "min_cluster_size": size,
+                    "themes": _n_clusters(labels),
+                    "largest": round(largest, 3),
+                    "score": round(score, 4),
+                }
             )
-            labels = model.fit(X).labels_
-            if _n_clusters(labels) >= self.min_themes:
-                self.labels_, self.method_ = labels, f"hdbscan-{method}"
-                return self
-        self.labels_, self.method_ = self._agglomerative(X), "agglomerative"
+            if largest > MAX_THEME_SHARE and size != self.preferred and len(sizes) > 1:
+                continue
+            if best is None or score > best[0]:
+                best = (score, labels, size, samples)
+            if size == self.preferred:
+                preferred = (score, labels, size, samples)
+        if best is not None and preferred is not None and best[0] <= preferred[0] + self.margin * abs(preferred[0]):
+            best = preferred
+        if best is not None:
+            self.labels_, self.method_, self.chosen_ = best[1], "hdbscan-eom", (best[2], best[3])
+            return self
+        base = self.preferred if self.preferred in sizes else sizes[0]
+        labels, samples = self._hdbscan(X, base, "leaf")
+        if _n_clusters(labels) >= self.min_themes:
+            self.labels_, self.method_, self.chosen_ = labels, "hdbscan-leaf", (base, samples)
+            return self
+        self.labels_, self.method_, self.chosen_ = self._agglomerative(X), "agglomerative", (base, 0)
         return self
 
     def _agglomerative(self, X: np.ndarray) -> np.ndarray:
@@ -143,6 +237,7 @@ class ThemeModel:
         n_neighbors: int = 15,
         n_components: int = 5,
         top_n_words: int = 10,
+        label_words: int = 30,
         n_representatives: int = 5,
         outlier_quantile: float | None = None,
     ) -> None:
@@ -152,13 +247,17 @@ class ThemeModel:
         self.n_neighbors = n_neighbors
         self.n_components = n_components
         self.top_n_words = top_n_words
+        self.label_words = label_words
         self.n_representatives = n_representatives
         self.outlier_quantile = outlier_quantile
 
     # -- fitting -------------------------------------------------------------------------------------------------
     def _clusterer(self, n: int) -> AdaptiveClusterer:
-        size = self.min_cluster_size or min_cluster_size_for(n)
-        return AdaptiveClusterer(size, self.min_samples or max(2, size // 4))
+        if self.min_cluster_size:
+            return AdaptiveClusterer(self.min_cluster_size, self.min_samples, seed=self.seed)
+        return AdaptiveClusterer(
+            candidate_sizes(n), self.min_samples, seed=self.seed, preferred=min_cluster_size_for(n)
+        )
 
     def _bertopic(self, n: int, n_docs_with_words: int) -> BERTopic:
         umap = UMAP(
@@ -209,14 +308,16 @@ class ThemeModel:
         if n_clusterable:
             topic_model = self._bertopic(n, sum(1 for d in docs if d))
             raw = np.asarray(topic_model.fit_transform(docs, embeddings)[0], dtype=int)
+            clusterer = topic_model.hdbscan_model
             self.granularity_ = {
-                "min_cluster_size": topic_model.hdbscan_model.min_cluster_size,
-                "min_samples": topic_model.hdbscan_model.min_samples,
-                "method": topic_model.hdbscan_model.method_,
+                "min_cluster_size": clusterer.chosen_[0],
+                "min_samples": clusterer.chosen_[1],
+                "method": clusterer.method_,
+                "candidates": list(clusterer.selection_),
             }
         else:
             topic_model, raw = None, np.zeros(n, dtype=int)
-            self.granularity_ = {"min_cluster_size": None, "min_samples": None, "method": "single"}
+            self.granularity_ = {"min_cluster_size": None, "min_samples": None, "method": "single", "candidates": []}
         self._set_centroids(embeddings, raw)
         assigned = self.assign(embeddings)
         labels = np.where(raw != QUEUE, raw, assigned.labels)
@@ -255,14 +356,26 @@ class ThemeModel:
             for doc in docs:
                 for word in doc.split():
                     counts[word] = counts.get(word, 0) + 1
-            top = sorted(counts, key=lambda w: (-counts[w], w))[: self.top_n_words]
+            top = sorted(counts, key=lambda w: (-counts[w], w))[: self._n_words()]
             return {0: top} if len(labels) else {}
-        topic_model.update_topics(docs, topics=labels.tolist(), top_n_words=self.top_n_words)
+        # Our vectorizer and c-TF-IDF again: without them, update_topics falls back on BERTopic's defaults (single
+        # words of the default token pattern, which splits "rendez-vous", and no reduce_frequent_words).
+        topic_model.update_topics(
+            docs,
+            topics=labels.tolist(),
+            top_n_words=self._n_words(),
+            vectorizer_model=topic_model.vectorizer_model,
+            ctfidf_model=topic_model.ctfidf_model,
+        )
         result: dict[int, list[str]] = {}
         for t in sorted(set(labels.tolist()) - {QUEUE}):
             words = topic_model.get_topic(t) or []
             result[t] = [w for w, score in words if w and score > 0]
         return result
+
+    def _n_words(self) -> int:
+        """Terms computed per theme: the label reads a longer list than the ``top_n_words`` keywords shown."""
+        return max(self.top_n_words, self.label_words)
 
     def _finish(
         self,
@@ -295,7 +408,7 @@ class ThemeModel:
                     theme_id=t,
                     label=build_label(keywords.get(t, []), forms, member_texts, common=common),
                     description=describe(describing_excerpt([texts[i] for i in reps])),
-                    keywords=tuple(keywords.get(t, [])),
+                    keywords=tuple(keywords.get(t, [])[: self.top_n_words]),
                     members=tuple(int(i) for i in members),
                     n_respondents=len({groups[i] for i in members}),
                     representatives=reps,
