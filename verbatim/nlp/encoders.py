@@ -12,6 +12,7 @@ Vectors are float32 and L2-normalised, so a dot product is a cosine similarity.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import sqlite3
@@ -115,8 +116,10 @@ def _directory_fingerprint(path: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+@functools.cache
 def make_encoder(spec: str) -> Encoder:
-    """Build the encoder named by ``spec``: ``use`` or ``st:NAME_OR_PATH``."""
+    """The encoder named by ``spec`` (``use`` or ``st:NAME_OR_PATH``), built once per process: its model loads on
+    first use and then serves every batch and question."""
     if spec == "use":
         return USEEncoder()
     if spec.startswith("st:") and len(spec) > 3:

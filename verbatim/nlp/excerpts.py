@@ -204,7 +204,7 @@ class ExcerptSplitter:
         min_words: int = 3,
         batch_size: int = 256,
         n_process: int = 1,
-        parallel_threshold: int = 5_000,
+        parallel_threshold: int = 2_000,
     ) -> None:
         self.nlp = nlp
         self.min_words = min_words
