@@ -174,8 +174,12 @@ class DecisionLog:
         batch_id: str | None = None,
         double_coding: bool = False,
     ) -> Decision:
-        """Append one decision, committed before returning. ``seen_decision_id`` is the latest decision on the
-        excerpt the coder saw: a later one by someone else makes this decision a visible conflict."""
+        """Append one decision, committed before returning.
+
+        ``seen_decision_id`` is the latest decision on the excerpt that the coder saw (``0``: they saw none); a later
+        one by someone else makes this decision a visible conflict. ``None`` means unknown: no conflict check (a
+        spreadsheet import without the column, a script). Blind double-coding decisions (``double_coding``) count
+        like any other: the latest decision is the excerpt's code, and a disagreement shows as a conflict."""
         return self.decide_many(
             run_id,
             question,
