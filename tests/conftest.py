@@ -40,3 +40,19 @@ def use_encoder():  # type: ignore[no-untyped-def]
     from verbatim.nlp.encoders import USEEncoder
 
     return USEEncoder()
+
+
+@pytest.fixture(scope="session")
+def reviewed(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The sample survey analysed once per session, with researchers' decisions (see ``export_support``)."""
+    from tests.export_support import reviewed_run
+
+    return reviewed_run(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def run(reviewed):  # type: ignore[no-untyped-def]
+    """The reviewed run as the exports read it."""
+    from verbatim.formats.exports import load_run
+
+    return load_run(reviewed.store, reviewed.run_id)

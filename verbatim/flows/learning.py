@@ -42,16 +42,10 @@ from verbatim.flows.analyse import (
     read_survey_task,
     split_answers,
     task_runner_for,
+    write_run,
 )
 from verbatim.flows.assemble import answer_outcomes
 from verbatim.flows.config import AnalyseConfig
-from verbatim.formats.run_folder import (
-    answers_frame,
-    coded_excerpts_frame,
-    staged_run_folder,
-    themes_frame,
-    write_run_files,
-)
 from verbatim.models.decisions import DecisionLog, QuestionState
 from verbatim.models.machine_codes import (
     DECIDED,
@@ -460,29 +454,13 @@ def coding_steps(config: CodeConfig) -> RunResult:
         "masks": dict(sorted(mask_counts.items())),
         "outputs": outputs,
     }  # fmt: skip
-    all_answers = [a for r in results for a in r.answers]
-    excerpts = [e for r in results for e in r.excerpts]
-    themes = [t for r in results for t in r.themes]
-    codings = [c for r in results for c in r.codings]
-    n_excerpts = {k: v for r in results for k, v in r.n_excerpts.items()}
-    answer_themes = {k: v for r in results for k, v in r.answer_themes.items()}
-    order = {q: i for i, q in enumerate(config.questions)}
-    all_answers.sort(key=lambda a: (order[a.question], a.row))
-    with staged_run_folder(config.out_dir, run_id) as staging:
-        write_run_files(
-            staging,
-            manifest,
-            coded_excerpts_frame(run_id, excerpts, codings, themes, ingested.respondents, config.attributes),
-            themes_frame(themes, excerpts),
-            answers_frame(all_answers, n_excerpts, answer_themes, themes),
-        )
+
+    def write_candidates(staging: Path) -> None:
         candidates_frame(candidate_rows).to_csv(
             staging / "candidate_themes.csv", index=False, encoding="utf-8", lineterminator="\n"
         )
-        store.save_run(
-            run_id, manifest, ingested.respondents, all_answers, n_excerpts, excerpts, themes, codings, originals
-        )
-    folder = config.out_dir / run_id
+
+    folder = write_run(store, config, run_id, manifest, ingested.respondents, results, originals, write_candidates)
     logger.info(
         "run %s (codebook of %s) written to %s in %.0fs",
         run_id, config.codebook_run_id, folder, time.perf_counter() - started,
