@@ -108,12 +108,12 @@ def test_the_clusterer_keeps_hdbscan_when_the_data_has_themes() -> None:
     assert len(set(clusterer.labels_.tolist()) - {QUEUE}) == 3
 
 
-def test_candidate_sizes_surround_the_rule() -> None:
+def test_candidate_sizes_start_at_the_rule_and_only_coarsen() -> None:
     for n in (50, 600, 20_000):
         sizes = candidate_sizes(n)
-        assert min_cluster_size_for(n) in sizes
         assert list(sizes) == sorted(set(sizes)) and min(sizes) >= 5
-        assert min(sizes) < min_cluster_size_for(n) < max(sizes) or min(sizes) == 5
+        assert min(sizes) == min_cluster_size_for(n), "never finer than the rule"
+        assert max(sizes) >= 2 * min_cluster_size_for(n) - 1
 
 
 def test_separation_rewards_apart_themes_and_discounts_what_is_left_out() -> None:

@@ -10,12 +10,13 @@
 Granularity rule, from the number of excerpts ``n`` of the question:
 ``min_cluster_size = max(5, round(0.6 * sqrt(n)))`` (12 for 400 excerpts, 60 for 10,000, 190 for 100,000) and
 ``min_samples = max(2, min_cluster_size // 4)``. HDBSCAN ("excess of mass") is run with that size and with
-0.85, 1.2, 1.4, 1.7 and 2 times it (:data:`SIZE_FACTORS`, each with a quarter of its size as ``min_samples``), all
+1.2, 1.4, 1.7 and 2 times it (:data:`SIZE_FACTORS`, each with a quarter of its size as ``min_samples``), all
 on the same UMAP coordinates, and each labelling is scored by its *separation*: the silhouette of the clustered
 excerpts in UMAP space times the share of excerpts clustered (seeded sample of 5,000 above that). Another size
 replaces the rule's only when its separation is higher by more than 0.5% and its largest theme holds at most half
-of the clustered excerpts. HDBSCAN is cheap next to UMAP, so this costs a few seconds. Sizes finer than 0.85 times
-the rule are not tried: on answers that repeat each other (the sample survey) and on a Grand Débat question the
+of the clustered excerpts. HDBSCAN is cheap next to UMAP, so this costs a few seconds. The rule's size is the finest
+granularity: the choice may only coarsen it. Finer sizes are not tried: on answers that repeat each other (the
+sample survey) and on a Grand Débat question the
 silhouette keeps rising as themes shrink (47 themes of 800 excerpts), which no researcher wants to review. On the
 labelled corpora of ``bench/theme_quality.py`` the choice moves MEL from 9 to 7 themes (ARI 0.29 -> 0.31), SIB-200
 from 16 to 11 (0.31 -> 0.36) and the Grand Débat mix from 8 to 7 (0.51 -> 0.51), and keeps wikit's 22. A size
@@ -61,7 +62,7 @@ MIN_EXCERPTS_TO_CLUSTER = 10
 #: Share of a question's excerpts above which a lemma is the question's subject rather than a theme's.
 COMMON_SHARE = 0.25
 #: Multiples of the rule's ``min_cluster_size`` among which the granularity is chosen (see the module's rule).
-SIZE_FACTORS = (0.85, 1.0, 1.2, 1.4, 1.7, 2.0)
+SIZE_FACTORS = (1.0, 1.2, 1.4, 1.7, 2.0)
 #: A size other than the rule's is chosen only when its separation is higher by more than this share.
 RULE_MARGIN = 0.005
 #: A candidate granularity whose largest theme holds more than this share of the clustered excerpts is not chosen.
