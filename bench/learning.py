@@ -23,6 +23,10 @@ the excerpts *not yet reviewed* (a queued excerpt counts as a disagreement), and
 * **(a) no learning**: the first machine codes after the mapping, never retrained; batches in random order;
 * **(b) learning, random order**: retrained after each batch, batches drawn at random.
 
+A random order is one draw among many: the references (a) and (b) are the means over ``RANDOM_DRAWS`` seeded draws
+(b's standard deviation of kappa is printed beside it), so the review order is compared with what random review
+gives on average, not with one lucky or unlucky draw.
+
 Options: ``--only wikit,mel``; ``--max-share 0.5`` (default 0.3).
 """
 
@@ -83,6 +87,9 @@ def measure(share: float, codes: np.ndarray, truth: np.ndarray, reviewed: np.nda
     return Point(share, kappa, float(accuracy_score(true, pred)), float((pred != QUEUE).mean()))
 
 
+RANDOM_DRAWS = 5
+
+
 def simulate(
     embeddings: np.ndarray,
     truth: np.ndarray,
@@ -90,12 +97,13 @@ def simulate(
     first_scores: np.ndarray,
     strategy: str,
     max_share: float,
+    draw: int = 0,
 ) -> list[Point]:
     """One review campaign: ``strategy`` is ``order`` (rank_for_review + learning), ``random`` (random batches +
     learning) or ``none`` (random batches, no learning)."""
     n = len(truth)
     batch = max(1, round(STEP * n))
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(SEED + draw)
     random_order = rng.permutation(n)
     reviewed = np.zeros(n, dtype=bool)
     codes, scores = first_codes.copy(), first_scores.copy()
@@ -120,6 +128,15 @@ def simulate(
     return points
 
 
+def _mean(points: tuple[Point, ...]) -> Point:
+    return Point(
+        points[0].share,
+        float(np.mean([p.kappa for p in points])),
+        float(np.mean([p.accuracy for p in points])),
+        float(np.mean([p.coverage for p in points])),
+    )
+
+
 def run_corpus(corpus: Corpus, max_share: float) -> tuple[dict[str, list[Point]], dict[str, float]]:
     started = time.perf_counter()
     prepare(corpus)
@@ -138,10 +155,15 @@ def run_corpus(corpus: Corpus, max_share: float) -> tuple[dict[str, list[Point]]
         "queued": float((themes == QUEUE).mean()),
     }
     scores = np.asarray(_model.scores_, dtype=float)
-    curves = {
-        strategy: simulate(corpus.embeddings, truth, first, scores, strategy, max_share)
-        for strategy in ("order", "none", "random")
-    }
+    curves = {"order": simulate(corpus.embeddings, truth, first, scores, "order", max_share)}
+    for strategy in ("none", "random"):
+        draws = [
+            simulate(corpus.embeddings, truth, first, scores, strategy, max_share, draw) for draw in range(RANDOM_DRAWS)
+        ]
+        curves[strategy] = [_mean(points) for points in zip(*draws, strict=True)]
+        curves[f"{strategy}_sd"] = [
+            Point(p[0].share, float(np.std([q.kappa for q in p])), 0.0, 0.0) for p in zip(*draws, strict=True)
+        ]
     info["seconds"] = time.perf_counter() - started
     return curves, info
 
@@ -151,15 +173,18 @@ def print_curves(name: str, curves: dict[str, list[Point]], info: dict[str, floa
         f"\n## {name}: {info['texts']} texts, {info['labels']} labels; analysis: {info['themes']} themes standing for "
         f"{info['labels_with_theme']} labels, {info['queued']:.0%} queued ({info['seconds']:.0f}s)\n"
     )
-    header = "| reviewed | learning, review order: kappa / acc / coded | (a) no learning | (b) learning, random order |"
+    header = (
+        "| reviewed | learning, review order: kappa / acc / coded | (a) no learning (mean) "
+        f"| (b) learning, random order (mean of {RANDOM_DRAWS}) | (b) kappa sd |"
+    )
     print(header)
-    print("|---:|---|---|---|")
+    print("|---:|---|---|---|---:|")
     ok = True
     reached = None
     for i, point in enumerate(curves["order"]):
         a, b = curves["none"][i], curves["random"][i]
         cells = [f"{p.kappa:.3f} / {p.accuracy:.3f} / {p.coverage:.2f}" for p in (point, a, b)]
-        print(f"| {point.share:.0%} | " + " | ".join(cells) + " |")
+        print(f"| {point.share:.0%} | " + " | ".join(cells) + f" | {curves['random_sd'][i].kappa:.3f} |")
         if point.share > 0 and (point.kappa <= a.kappa or point.kappa <= b.kappa):
             ok = False
         if reached is None and point.kappa >= GOAL_KAPPA:

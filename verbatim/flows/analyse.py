@@ -7,7 +7,6 @@ themes) and ``models`` (the store). Each step logs counts and rates; the whole r
 from __future__ import annotations
 
 import importlib.metadata
-import logging
 import platform
 import secrets
 import time
@@ -206,11 +205,6 @@ def embed_task(texts: list[str], config: AnalyseConfig) -> np.ndarray:
     return vectors
 
 
-def _quiet_custom_topics(record: logging.LogRecord) -> bool:
-    """BERTopic warns that topics set by hand must come last in a pipeline: ours do, by design."""
-    return "custom list of topic assignments" not in record.getMessage()
-
-
 def split_answers(
     question_index: int, answers: list[Answer], config: AnalyseConfig
 ) -> tuple[list[Excerpt], list[Answer]]:
@@ -237,9 +231,6 @@ def embed_excerpts(excerpts: list[Excerpt], config: AnalyseConfig) -> np.ndarray
 @task(name="model themes", cache_policy=NO_CACHE)
 def themes_task(question: str, excerpts: list[Excerpt], vectors: np.ndarray, config: AnalyseConfig) -> SampledFit:
     logger = get_run_logger()
-    bertopic_logger = logging.getLogger("BERTopic")
-    if _quiet_custom_topics not in bertopic_logger.filters:
-        bertopic_logger.addFilter(_quiet_custom_topics)
     started = time.perf_counter()
     fitted = fit_themes(
         ThemeModel(seed=config.seed, min_cluster_size=config.min_cluster_size),

@@ -40,6 +40,7 @@ next most similar theme (for a queued excerpt, the nearest theme: a suggestion f
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -59,6 +60,14 @@ from verbatim.nlp.labels import build_label, describe, describing_excerpt, repre
 
 QUEUE = -1
 MIN_EXCERPTS_TO_CLUSTER = 10
+
+
+def _quiet_custom_topics(record: logging.LogRecord) -> bool:
+    """BERTopic warns that topics set by hand must come last in a pipeline: ours do, by design."""
+    return "custom list of topic assignments" not in record.getMessage()
+
+
+logging.getLogger("BERTopic").addFilter(_quiet_custom_topics)
 #: Share of a question's excerpts above which a lemma is the question's subject rather than a theme's.
 COMMON_SHARE = 0.25
 #: Multiples of the rule's ``min_cluster_size`` among which the granularity is chosen (see the module's rule).
