@@ -12,6 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
+$(shell mkdir -p .cache/prefect .cache/numba)
 
 SAMPLE_ARGS := data/sample_survey.csv --id-column id --question difficultes --question idees \
 	--attribute profession --attribute structure --attribute region --attribute anciennete

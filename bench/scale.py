@@ -12,6 +12,10 @@ all questions pooled, drawn with a fixed seed), analysed end to end into a fresh
 * for the largest size above the theme sample size: agreement (ARI) between the run's themes (fitted on a sample,
   then assigned) and a full fit on a random subset of 20,000 of its excerpts, over those excerpts.
 
+The heavy steps run on a local Dask cluster of 2 single-threaded workers (what the README recommends for large
+surveys on one machine; ``--no-dask`` runs them in the flow's process instead). Peak memory counts this process and
+its children: the workers are children of a ``LocalCluster``.
+
 Goals (issue 7): 100,000 answers in under 10 minutes and 6 GiB; all 429,112 in under 40 minutes and 12 GiB.
 """
 
@@ -101,8 +105,9 @@ def _export(data: pd.DataFrame, n: int | None, folder: Path) -> Path:
     return path
 
 
-def _run(survey: Path, work: Path, cache: Path, tag: str) -> tuple[dict, float, MemoryTrace]:  # type: ignore[type-arg]
+def _run(survey: Path, work: Path, cache: Path, tag: str, dask_address: str | None) -> tuple[dict, float, MemoryTrace]:  # type: ignore[type-arg]
     config = AnalyseConfig(
+        dask_address=dask_address,
         survey_file=survey,
         id_column="id",
         questions=[QUESTION],
@@ -136,10 +141,27 @@ def _agreement(manifest: dict, work: Path, tag: str, subset: int) -> float:  # t
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,all", help="comma-separated sizes, 'all' for every answer")
+    parser.add_argument("--no-dask", action="store_true", help="run the heavy steps in the flow's process")
     args = parser.parse_args()
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):  # one Prefect server, shared with the Dask workers
+        if args.no_dask:
+            _bench(args, None)
+            return
+        from distributed import LocalCluster
+
+        env = {"PREFECT_API_URL": str(PREFECT_API_URL.value()), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, env=env, dashboard_address=None) as c:
+            _bench(args, c.scheduler_address)
+
+
+def _bench(args: argparse.Namespace, dask_address: str | None) -> None:
     sizes = [None if s == "all" else int(s) for s in args.sizes.split(",")]
 
-    print(f"# Verbatim scale benchmark\n\n{machine()}\n{load_average()}\n")
+    where = f"heavy steps on a local Dask cluster ({dask_address})" if dask_address else "heavy steps in-process"
+    print(f"# Verbatim scale benchmark\n\n{machine()}\n{load_average()}\n{where}\n")
     data = read_grand_debat()
     data = data[data["answer"].str.strip() != ""]
     work = Path(tempfile.mkdtemp(prefix="verbatim-scale-"))
@@ -150,7 +172,7 @@ def main() -> None:
         tag = f"n{n or len(data)}"
         survey = _export(data, n, work)
         rows = sum(1 for _ in survey.open(encoding="utf-8")) - 1
-        manifest, seconds, trace = _run(survey, work, work / "cache", tag)
+        manifest, seconds, trace = _run(survey, work, work / "cache", tag, dask_address)
         manifests[tag] = (manifest, rows)
         for step in manifest["timings"]:
             start = step["start"]
@@ -178,8 +200,8 @@ def main() -> None:
     )
     first = _export(data, sizes[0], work)
     rows = sum(1 for _ in first.open(encoding="utf-8")) - 1
-    _, cold, _ = _run(first, work / "cold", work / "cold-cache", "cold")
-    _, warm, _ = _run(first, work / "cold", work / "cold-cache", "warm")
+    _, cold, _ = _run(first, work / "cold", work / "cold-cache", "cold", dask_address)
+    _, warm, _ = _run(first, work / "cold", work / "cold-cache", "warm", dask_address)
     print(
         f"\n## Re-run with the cache ({rows:,} answers)\n\n"
         f"first {cold:.0f} s, second {warm:.0f} s: {cold / warm:.1f}x faster"

@@ -43,7 +43,12 @@ class AnalyseConfig(BaseModel):
     pseudonymisation: PseudonymisationConfig = Field(default_factory=PseudonymisationConfig)
     database_url: str | None = Field(default=None, description="default: VERBATIM_DATABASE_URL or data/verbatim.db")
     cache_dir: Path = Field(default=Path("data/cache"), description="embedding cache (hashes and vectors only)")
-    n_process: int = Field(default=2, ge=1, description="processes for spaCy on large surveys (local runs)")
+    n_process: int = Field(
+        default=1,
+        ge=1,
+        description="spaCy processes inside the split step (forked from the flow's process; for both cores on large "
+        "surveys prefer a Dask cluster: see README, Large surveys)",
+    )
     batch_size: int = Field(default=5_000, ge=100, description="answers per batch of the heavy steps")
     theme_sample_size: int = Field(
         default=20_000, ge=500, description="above this many excerpts, themes are fitted on a sample of this size"
