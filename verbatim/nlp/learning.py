@@ -30,6 +30,7 @@ from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from verbatim.nlp.labels import build_label, representatives, surface_forms
+from verbatim.nlp.themes import joining_threshold
 
 QUEUE = -1
 #: Temperatures tried when calibrating (log-spaced); 1.0 means the regression's own probabilities.
@@ -191,12 +192,9 @@ class CentroidCoder:
         self.classes_ = np.array(themes, dtype=int)
         self.centroids_ = centroids.astype(np.float32)
         sims = x @ self.centroids_.T
-        thresholds = []
-        for j, t in enumerate(themes):
-            member = sims[y == t, j]
-            q1, q3 = np.quantile(member, [0.25, 0.75])
-            thresholds.append(max(float(member.min()), float(q1 - 1.5 * (q3 - q1))))
-        self.thresholds_ = np.array(thresholds, dtype=np.float32)
+        self.thresholds_ = np.array(
+            [joining_threshold(sims[y == t, j]) for j, t in enumerate(themes)], dtype=np.float32
+        )
         return self
 
     def predict(self, embeddings: np.ndarray) -> Prediction:

@@ -78,6 +78,13 @@ RULE_MARGIN = 0.005
 MAX_THEME_SHARE = 0.5
 
 
+def joining_threshold(member_sims: np.ndarray) -> float:
+    """The outlier rule: an excerpt joins a theme when at least this similar to its centroid, the lower Tukey fence
+    of the members' similarities (Q1 - 1.5 IQR), or the least similar member when that is higher."""
+    q1, q3 = np.quantile(member_sims, [0.25, 0.75])
+    return float(max(member_sims.min(), q1 - 1.5 * (q3 - q1)))
+
+
 def min_cluster_size_for(n_excerpts: int) -> int:
     """The smallest theme HDBSCAN may form, from the number of excerpts (see the module's rule)."""
     return max(5, round(0.6 * math.sqrt(max(n_excerpts, 1))))
@@ -357,8 +364,7 @@ class ThemeModel:
         """How similar to a theme's centroid an excerpt must be to join it (see the module's outlier rule)."""
         if self.outlier_quantile is not None:
             return float(np.quantile(member_sims, self.outlier_quantile))
-        q1, q3 = np.quantile(member_sims, [0.25, 0.75])
-        return float(max(member_sims.min(), q1 - 1.5 * (q3 - q1)))
+        return joining_threshold(member_sims)
 
     def _keywords(self, topic_model: BERTopic | None, docs: list[str], labels: np.ndarray) -> dict[int, list[str]]:
         if topic_model is None:
