@@ -110,16 +110,20 @@ class CurrentCode:
     conflict: bool = False
 
 
+def undone(decisions: Iterable[Decision]) -> set[int]:
+    """Ids of the decisions that no longer count: named by an undo that itself counts (newest first decides)."""
+    ids: set[int] = set()
+    for d in sorted(decisions, key=lambda d: d.id, reverse=True):
+        if d.id not in ids and d.kind == DecisionKind.UNDO and d.undoes_id is not None:
+            ids.add(d.undoes_id)
+    return ids
+
+
 def counting(decisions: Iterable[Decision]) -> list[Decision]:
     """The decisions that count, oldest first: every decision not undone, undos themselves left out."""
     ordered = sorted(decisions, key=lambda d: d.id)
-    undone: set[int] = set()
-    for d in reversed(ordered):
-        if d.id in undone:
-            continue
-        if d.kind == DecisionKind.UNDO and d.undoes_id is not None:
-            undone.add(d.undoes_id)
-    return [d for d in ordered if d.id not in undone and d.kind != DecisionKind.UNDO]
+    gone = undone(ordered)
+    return [d for d in ordered if d.id not in gone and d.kind != DecisionKind.UNDO]
 
 
 def theme_states(bases: Sequence[ThemeBase], decisions: Iterable[Decision]) -> dict[int, ThemeState]:

@@ -27,7 +27,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from verbatim.errors import StoreError, VerbatimError
 from verbatim.models import agreement
 from verbatim.models.decisions import QuestionState, Role, User
-from verbatim.models.review import QUEUE, Decision, DecisionKind, ReviewStatus, ThemeState
+from verbatim.models.review import QUEUE, DecisionKind, ReviewStatus, ThemeState, lineage, undone
 from verbatim.models.store import Store
 from verbatim.review.auth import (
     DEFAULT_SECRET_FILE,
@@ -402,7 +402,7 @@ def create_app(
             breakdown=data.breakdown(state, ids),
             lineage=_lineage(state),
             theme_decisions=theme_decisions,
-            undone=_undone(state.decisions),
+            undone=undone(state.decisions),
             here=str(request.url.path),
         )
 
@@ -446,7 +446,7 @@ def create_app(
             state=state,
             e=view,
             history=history,
-            undone=_undone(state.decisions),
+            undone=undone(state.decisions),
             by_id={d.id: d for d in state.decisions},
             here=f"/runs/{quote(run_id)}/q/{number}/excerpt?id={quote(id, safe='')}",
         )
@@ -658,7 +658,7 @@ def create_app(
         target = next((d for d in state.decisions if d.id == decision_id), None)
         if target is None:
             raise NotFound(f"La décision n° {decision_id} n'existe pas dans cette question.")
-        if decision_id in _undone(state.decisions):
+        if decision_id in undone(state.decisions):
             raise BadInput(f"La décision n° {decision_id} est déjà annulée.")
         data.log.decide(
             run_id,
@@ -737,21 +737,9 @@ def _in_queue(theme_id: int, status: ReviewStatus, score: float, threshold: floa
     return status == ReviewStatus.QUEUED or (status == ReviewStatus.MACHINE and score < threshold)
 
 
-def _undone(decisions: list[Decision]) -> set[int]:
-    """The decisions that no longer count because an undo (that itself counts) names them."""
-    undone: set[int] = set()
-    for d in sorted(decisions, key=lambda d: d.id, reverse=True):
-        if d.id not in undone and d.kind == DecisionKind.UNDO and d.undoes_id is not None:
-            undone.add(d.undoes_id)
-    return undone
+_RELATIONS = {"merged into": "fusionné dans", "split into": "scindé vers"}
 
 
 def _lineage(state: QuestionState) -> list[tuple[int, str, int]]:
     """(from, "fusionné dans" | "scindé vers", to), for themes that exist in the codebook."""
-    edges = []
-    for t in state.themes.values():
-        if t.merged_into is not None:
-            edges.append((t.theme_id, "fusionné dans", t.merged_into))
-        if t.parent_theme_id is not None and t.parent_theme_id in state.themes:
-            edges.append((t.parent_theme_id, "scindé vers", t.theme_id))
-    return sorted(edges)
+    return [(a, _RELATIONS[relation], b) for a, relation, b in lineage(state.themes) if a in state.themes]
