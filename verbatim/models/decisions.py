@@ -28,7 +28,7 @@ from verbatim.models.review import (
     current_codes,
     theme_states,
 )
-from verbatim.models.store import MACHINE_CODER, Store
+from verbatim.models.store import MACHINE_CODER, Store, latest_machine_version
 from verbatim.models.tables import CodingRow, DecisionRow, ExcerptRow, ThemeRow, UserRow
 
 
@@ -129,7 +129,7 @@ class DecisionLog:
                 ThemeBase(t.theme_id, t.label, t.description, t.created_by, t.parent_theme_id)
                 for t in s.scalars(select(ThemeRow).where(ThemeRow.run_id == run_id, ThemeRow.question == question))
             ]
-            version = machine_version or self._latest_machine_version(s, run_id)
+            version = machine_version or latest_machine_version(s, run_id) or 1
             rows = s.execute(
                 select(CodingRow)
                 .join(
@@ -149,13 +149,6 @@ class DecisionLog:
         return QuestionState(
             run_id, question, themes, current_codes(machine.values(), decisions, themes), machine, decisions
         )
-
-    @staticmethod
-    def _latest_machine_version(s: Session, run_id: str) -> int:
-        version = s.scalar(
-            select(func.max(CodingRow.version)).where(CodingRow.run_id == run_id, CodingRow.coder == MACHINE_CODER)
-        )
-        return int(version or 1)
 
     # -- writing -------------------------------------------------------------------------------------------------
     def decide(

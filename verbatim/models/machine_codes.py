@@ -23,13 +23,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from verbatim.errors import StoreError
 from verbatim.models.decisions import DecisionLog, QuestionState
 from verbatim.models.records import Coding
 from verbatim.models.review import QUEUE, ReviewStatus, resolve
-from verbatim.models.store import MACHINE_CODER, Store
+from verbatim.models.store import MACHINE_CODER, Store, latest_machine_version
 from verbatim.models.tables import CodingRow, ExcerptRow
 
 #: Statuses whose theme a researcher has validated: they teach the classifier.
@@ -40,10 +40,7 @@ DECIDED = frozenset({ReviewStatus.ACCEPTED, ReviewStatus.RECODED, ReviewStatus.R
 def latest_version(store: Store, run_id: str) -> int:
     """The newest machine coding version of the run (0 when the run has no machine codes)."""
     with store.session() as s:
-        version = s.scalar(
-            select(func.max(CodingRow.version)).where(CodingRow.run_id == run_id, CodingRow.coder == MACHINE_CODER)
-        )
-    return int(version or 0)
+        return latest_machine_version(s, run_id)
 
 
 def machine_versions(store: Store, run_id: str) -> list[int]:
@@ -71,12 +68,7 @@ def save_machine_version(store: Store, run_id: str, codings: Sequence[Coding]) -
                 f"a machine version of run '{run_id}' must code all its {len(excerpts)} excerpts: "
                 f"{len(missing)} missing, {len(unknown)} not in the run"
             )
-        version = 1 + int(
-            s.scalar(
-                select(func.max(CodingRow.version)).where(CodingRow.run_id == run_id, CodingRow.coder == MACHINE_CODER)
-            )
-            or 0
-        )
+        version = 1 + latest_machine_version(s, run_id)
         s.add_all(
             CodingRow(
                 run_id=run_id,

@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +42,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def latest_machine_version(session: Session, run_id: str) -> int:
+    """The newest machine coding version of a run (0 when it has no machine codes)."""
+    version = session.scalar(
+        select(func.max(CodingRow.version)).where(CodingRow.run_id == run_id, CodingRow.coder == MACHINE_CODER)
+    )
+    return int(version or 0)
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
