@@ -329,6 +329,48 @@ def _summary_markdown(run_id: str, results: Sequence[QuestionResult]) -> str:
     return "\n".join(lines)
 
 
+RUN_FILES = ["coded_excerpts.csv", "themes.csv", "answers.csv", "manifest.json"]
+
+
+def kept_originals(ingested: Ingested, config: AnalyseConfig) -> dict[tuple[str, str], str] | None:
+    """The unmasked answers, only when ``--keep-original`` asks for them (they go to the store, nowhere else)."""
+    if not config.pseudonymisation.keep_original:
+        return None
+    return {(a.question, a.respondent_id): a.text for a in ingested.answers if a.status is None}
+
+
+def run_manifest(
+    run_id: str,
+    config: AnalyseConfig,
+    table: SurveyTable,
+    results: Sequence[QuestionResult],
+    mask_counts: dict[str, int],
+    outputs: list[str],
+    **extra: Any,
+) -> dict[str, Any]:
+    """What makes a run reproducible and accountable: parameters, seed, encoder, versions, input hash, counts."""
+    return {
+        "run_id": run_id,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "parameters": config.model_dump(mode="json", exclude={"database_url"}),
+        "seed": config.seed,
+        "encoder": {"spec": config.encoder, "id": make_encoder(config.encoder).encoder_id},
+        "packages": package_versions(),
+        "input": {
+            "file_name": table.path.name,
+            "sha256": table.sha256,
+            "encoding": table.encoding,
+            "delimiter": table.delimiter,
+            "sheet": table.sheet,
+            "rows": table.n_rows,
+        },
+        "counts": {r.question: question_counts(r) for r in results},
+        "masks": dict(sorted(mask_counts.items())),
+        "outputs": outputs,
+        **extra,
+    }
+
+
 def write_run(
     store: Store,
     config: AnalyseConfig,
@@ -384,35 +426,14 @@ def analysis_steps(config: AnalyseConfig) -> RunResult:
         table, ingested = read_survey_task(config)
     with clock.step("pseudonymise"):
         answers, mask_counts = pseudonymise_answers(ingested.answers, config)
-    originals: dict[tuple[str, str], str] | None = None
-    if config.pseudonymisation.keep_original:
-        originals = {(a.question, a.respondent_id): a.text for a in ingested.answers if a.status is None}
+    originals = kept_originals(ingested, config)
     results = []
     for qi, question in enumerate(config.questions):
         logger.info("question %d/%d: %s", qi + 1, len(config.questions), question)
         mine = [a for a in answers if a.question == question]
         results.append(_analyse_question(qi, question, mine, config, clock))
 
-    manifest: dict[str, Any] = {
-        "run_id": run_id,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "parameters": config.model_dump(mode="json", exclude={"database_url"}),
-        "seed": config.seed,
-        "encoder": {"spec": config.encoder, "id": make_encoder(config.encoder).encoder_id},
-        "packages": package_versions(),
-        "input": {
-            "file_name": table.path.name,
-            "sha256": table.sha256,
-            "encoding": table.encoding,
-            "delimiter": table.delimiter,
-            "sheet": table.sheet,
-            "rows": table.n_rows,
-        },
-        "counts": {r.question: question_counts(r) for r in results},
-        "masks": dict(sorted(mask_counts.items())),
-        "outputs": ["coded_excerpts.csv", "themes.csv", "answers.csv", "manifest.json"],
-        "timings": clock.steps,
-    }
+    manifest = run_manifest(run_id, config, table, results, mask_counts, RUN_FILES, timings=clock.steps)
     folder = write_run(store, config, run_id, manifest, ingested.respondents, results, originals)
     themes = [t for r in results for t in r.themes]
     create_markdown_artifact(_summary_markdown(run_id, results), key="verbatim-run-summary", description=run_id)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +31,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from verbatim.errors import ConfigError
 from verbatim.flows.analyse import (
+    RUN_FILES,
     QuestionResult,
     RunResult,
     embed_excerpts,
+    kept_originals,
     new_run_id,
-    package_versions,
     pseudonymise_answers,
-    question_counts,
     read_survey_task,
+    run_manifest,
     split_answers,
     task_runner_for,
     write_run,
@@ -421,9 +421,7 @@ def coding_steps(config: CodeConfig) -> RunResult:
     config, codebook_questions = _check_codebook(store, config)
     table, ingested = read_survey_task(config)
     answers, mask_counts = pseudonymise_answers(ingested.answers, config)
-    originals: dict[tuple[str, str], str] | None = None
-    if config.pseudonymisation.keep_original:
-        originals = {(a.question, a.respondent_id): a.text for a in ingested.answers if a.status is None}
+    originals = kept_originals(ingested, config)
     results, infos, candidate_rows = [], {}, []
     for question in config.questions:
         logger.info("question %s, coded into the codebook of run %s", question, config.codebook_run_id)
@@ -435,25 +433,17 @@ def coding_steps(config: CodeConfig) -> RunResult:
         infos[question] = info
         candidate_rows.append((question, result.excerpts, candidates))
 
-    outputs = ["coded_excerpts.csv", "themes.csv", "answers.csv", "manifest.json", "candidate_themes.csv"]
-    manifest: dict[str, Any] = {
-        "run_id": run_id,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "codebook_run_id": config.codebook_run_id,
-        "codebook_machine_version": latest_version(store, config.codebook_run_id),
-        "parameters": config.model_dump(mode="json", exclude={"database_url"}),
-        "seed": config.seed,
-        "encoder": {"spec": config.encoder, "id": make_encoder(config.encoder).encoder_id},
-        "packages": package_versions(),
-        "input": {
-            "file_name": table.path.name, "sha256": table.sha256, "encoding": table.encoding,
-            "delimiter": table.delimiter, "sheet": table.sheet, "rows": table.n_rows,
-        },
-        "counts": {r.question: question_counts(r) for r in results},
-        "coding": infos,
-        "masks": dict(sorted(mask_counts.items())),
-        "outputs": outputs,
-    }  # fmt: skip
+    manifest = run_manifest(
+        run_id,
+        config,
+        table,
+        results,
+        mask_counts,
+        [*RUN_FILES, "candidate_themes.csv"],
+        codebook_run_id=config.codebook_run_id,
+        codebook_machine_version=latest_version(store, config.codebook_run_id),
+        coding=infos,
+    )
 
     def write_candidates(staging: Path) -> None:
         candidates_frame(candidate_rows).to_csv(
