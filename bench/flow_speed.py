@@ -227,20 +227,9 @@ def run_steps(config: AnalyseConfig, steps: Steps) -> dict[str, Any]:
 def pseudonymise_like_the_flow(answers: list[Any], config: AnalyseConfig) -> tuple[list[Any], dict[str, int]]:
     """What the subflow ``pseudonymise_answers`` does, its batch task called with ``.fn`` (one batch after another,
     as its default one-thread task runner runs them)."""
-    todo = [a for a in answers if a.status is None]
-    texts: list[str] = []
-    counts: dict[str, int] = {}
-    for batch in analyse._batches([a.text for a in todo], config.batch_size):
-        batch_texts, batch_counts = analyse.pseudonymise_batch_task.fn(batch, config)
-        texts.extend(batch_texts)
-        for category, n in batch_counts.items():
-            counts[category] = counts.get(category, 0) + n
-    by_key = {(a.question, a.respondent_id): t for a, t in zip(todo, texts, strict=True)}
-    out = [
-        a if a.status is not None else a.model_copy(update={"text": by_key[(a.question, a.respondent_id)]})
-        for a in answers
-    ]
-    return out, counts
+    todo = [a.text for a in answers if a.status is None]
+    batches = [analyse.pseudonymise_batch_task.fn(batch, config) for batch in analyse._batches(todo, config.batch_size)]
+    return analyse.with_masked_texts(answers, batches)
 
 
 def write_like_the_flow(

@@ -10,7 +10,8 @@ import importlib.metadata
 import platform
 import secrets
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -125,13 +126,31 @@ def pseudonymise_batch_task(texts: list[str], config: AnalyseConfig) -> tuple[li
     )
     started = time.perf_counter()
     masked = pseudonymiser.mask_many(texts)
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()
     for result in masked:
-        for category, n in result.counts.items():
-            counts[category] = counts.get(category, 0) + n
+        counts.update(result.counts)
     elapsed = time.perf_counter() - started
     get_run_logger().info("pseudonymised %d answers in %.1fs (%s)", len(texts), elapsed, _rate(len(texts), elapsed))
-    return [m.text for m in masked], counts
+    return [m.text for m in masked], dict(counts)
+
+
+def with_masked_texts(
+    answers: list[Answer], batches: Iterable[tuple[list[str], dict[str, int]]]
+) -> tuple[list[Answer], dict[str, int]]:
+    """The answers with the masked texts of the batches put back (answers to analyse, in order), and the mask
+    counts added up."""
+    todo = [a for a in answers if a.status is None]
+    texts: list[str] = []
+    counts: Counter[str] = Counter()
+    for batch_texts, batch_counts in batches:
+        texts.extend(batch_texts)
+        counts.update(batch_counts)
+    by_key = {(a.question, a.respondent_id): t for a, t in zip(todo, texts, strict=True)}
+    out = [
+        a if a.status is not None else a.model_copy(update={"text": by_key[(a.question, a.respondent_id)]})
+        for a in answers
+    ]
+    return out, dict(counts)
 
 
 def pseudonymise_answers(answers: list[Answer], config: AnalyseConfig) -> tuple[list[Answer], dict[str, int]]:
@@ -140,20 +159,9 @@ def pseudonymise_answers(answers: list[Answer], config: AnalyseConfig) -> tuple[
     A plain function mapping tasks, not a subflow: a subflow's parameters are stored by Prefect, and answers
     must never be stored before they are masked.
     """
-    todo = [a for a in answers if a.status is None]
-    futures = pseudonymise_batch_task.map(_batches([a.text for a in todo], config.batch_size), unmapped(config))
-    texts: list[str] = []
-    counts: dict[str, int] = {}
-    for future in futures:
-        batch_texts, batch_counts = future.result()
-        texts.extend(batch_texts)
-        for category, n in batch_counts.items():
-            counts[category] = counts.get(category, 0) + n
-    by_key = {(a.question, a.respondent_id): t for a, t in zip(todo, texts, strict=True)}
-    out = [
-        a if a.status is not None else a.model_copy(update={"text": by_key[(a.question, a.respondent_id)]})
-        for a in answers
-    ]
+    todo = [a.text for a in answers if a.status is None]
+    futures = pseudonymise_batch_task.map(_batches(todo, config.batch_size), unmapped(config))
+    out, counts = with_masked_texts(answers, (future.result() for future in futures))
     get_run_logger().info(
         "pseudonymised %d answers: %s",
         len(todo), ", ".join(f"{n} {c}" for c, n in sorted(counts.items()) if n) or "nothing to mask",
