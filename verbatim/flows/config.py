@@ -42,7 +42,9 @@ class AnalyseConfig(BaseModel):
     min_cluster_size: int | None = Field(default=None, ge=2, description="smallest theme; default: from corpus size")
     pseudonymisation: PseudonymisationConfig = Field(default_factory=PseudonymisationConfig)
     database_url: str | None = Field(default=None, description="default: VERBATIM_DATABASE_URL or data/verbatim.db")
-    cache_dir: Path = Field(default=Path("data/cache"), description="embedding cache (hashes and vectors only)")
+    cache_dir: Path = Field(
+        default=Path("data/cache"), description="cache of embeddings and of excerpts with lemmas, keyed by text hashes"
+    )
     n_process: int = Field(
         default=1,
         ge=1,

@@ -21,8 +21,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
-import sqlite3
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -30,6 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from verbatim.errors import ConfigError
+from verbatim.nlp.cache import KeyValueCache, text_key
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -138,66 +137,27 @@ def make_encoder(spec: str) -> Encoder:
     raise ConfigError(f"unknown encoder '{spec}': use 'use' (default) or 'st:NAME_OR_PATH'")
 
 
-def text_key(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8")).digest()
-
-
 class EmbeddingCache:
     """Embeddings on disk, keyed by (encoder id, SHA-256 of the text): a re-run does not re-embed.
 
-    One SQLite file in WAL mode: safe when several runs share it, and a crash leaves only whole rows. Texts
-    themselves are never stored, only their hashes.
+    A :class:`~verbatim.nlp.cache.KeyValueCache` (SQLite in WAL mode): safe when several runs share it, and a crash
+    leaves only whole rows. Texts themselves are never stored, only their hashes.
     """
 
     def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._connect() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS embeddings (encoder TEXT NOT NULL, key BLOB NOT NULL, "
-                "vector BLOB NOT NULL, PRIMARY KEY (encoder, key)) WITHOUT ROWID"
-            )
-
-    def _connect(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=60)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        return db
+        self._store = KeyValueCache(path, "vectors")
+        self.path = self._store.path
 
     def get(self, encoder_id: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
-        db = self._connect()
-        found: dict[bytes, np.ndarray] = {}
-        unique = list(dict.fromkeys(keys))
-        for i in range(0, len(unique), 500):
-            chunk = unique[i : i + 500]
-            rows = db.execute(
-                f"SELECT key, vector FROM embeddings WHERE encoder = ? AND key IN ({','.join('?' * len(chunk))})",
-                [encoder_id, *chunk],
-            )
-            for key, blob in rows:
-                found[key] = np.frombuffer(blob, dtype=np.float32)
-        return found
+        found = self._store.get(encoder_id, keys)
+        return {key: np.frombuffer(blob, dtype=np.float32) for key, blob in found.items()}
 
     def put(self, encoder_id: str, keys: Sequence[bytes], vectors: np.ndarray) -> None:
-        db = self._connect()
-        with db:
-            db.executemany(
-                "INSERT OR IGNORE INTO embeddings (encoder, key, vector) VALUES (?, ?, ?)",
-                [
-                    (encoder_id, k, np.ascontiguousarray(v, dtype=np.float32).tobytes())
-                    for k, v in zip(keys, vectors, strict=True)
-                ],
-            )
+        blobs = (np.ascontiguousarray(v, dtype=np.float32).tobytes() for v in vectors)
+        self._store.put(encoder_id, zip(keys, blobs, strict=True))
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self._store.close()
 
 
 def embed(

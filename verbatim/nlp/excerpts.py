@@ -17,19 +17,34 @@ The rules, in order:
 
 Every excerpt keeps ``start``/``end`` offsets such that ``text[start:end]`` is the excerpt, with no surrounding
 whitespace.
+
+A re-run does not split again: :meth:`ExcerptSplitter.split_cached` keeps each answer's segments in a
+:class:`SegmentCache`, keyed by the text's hash under a namespace naming the spaCy model and version, ``min_words``
+and a fingerprint of these rules' source (this module and the stop list), so any change of model or rule starts
+afresh.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import inspect
 import itertools
+import json
 import re
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.util import get_package_version
 
-from verbatim.nlp.spacy_pipeline import load_pipeline
+from verbatim.nlp import stopwords
+from verbatim.nlp.cache import KeyValueCache, text_key
+from verbatim.nlp.spacy_pipeline import DEFAULT_MODEL, load_pipeline
 from verbatim.nlp.stopwords import STOP_WORDS
 
 #: Parts of speech that carry the content of an excerpt. Proper nouns are kept: institutions and software
@@ -191,6 +206,40 @@ def segment_doc(doc: Doc, min_words: int = 3) -> list[Segment]:
     return [Segment(s, e, *content_lemmas(doc, s, e)) for s, e in spans]
 
 
+@functools.cache
+def _rules_fingerprint() -> str:
+    """A hash of the splitting and lemma rules' source: editing them invalidates cached segments."""
+    source = inspect.getsource(sys.modules[__name__]) + inspect.getsource(stopwords)
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+class SegmentCache:
+    """Each answer's segments (offsets, lemmas, surfaces) on disk, keyed by the SHA-256 of its (masked) text.
+
+    The answers' texts are not stored; the lemmas of their content words are (pseudonymised, as in the store).
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self._store = KeyValueCache(path, "segments")
+
+    def get(self, namespace: str, keys: Sequence[bytes]) -> dict[bytes, list[Segment]]:
+        found = self._store.get(namespace, keys)
+        return {
+            key: [Segment(s, e, tuple(lemmas), tuple(surfaces)) for s, e, lemmas, surfaces in json.loads(blob)]
+            for key, blob in found.items()
+        }
+
+    def put(self, namespace: str, keys: Sequence[bytes], segments: Sequence[Sequence[Segment]]) -> None:
+        blobs = (
+            json.dumps([[p.start, p.end, p.lemmas, p.surfaces] for p in parts], ensure_ascii=False).encode("utf-8")
+            for parts in segments
+        )
+        self._store.put(namespace, zip(keys, blobs, strict=True))
+
+    def close(self) -> None:
+        self._store.close()
+
+
 class ExcerptSplitter:
     """Cut answers into excerpts with their lemmas, in batches, on one or several processes.
 
@@ -226,3 +275,45 @@ class ExcerptSplitter:
 
     def split(self, texts: Sequence[str]) -> list[list[Segment]]:
         return list(self.iter_split(texts))
+
+    @property
+    def cache_namespace(self) -> str:
+        """What the segments depend on: the spaCy model and version, ``min_words`` and the rules' source."""
+        if self.nlp is not None:
+            model = f"{self.nlp.meta.get('lang')}_{self.nlp.meta.get('name')}-{self.nlp.meta.get('version')}"
+        else:
+            model = f"{DEFAULT_MODEL}-{get_package_version(DEFAULT_MODEL)}"
+        return f"{model}|spacy-{spacy.__version__}|min_words={self.min_words}|rules-{_rules_fingerprint()}"
+
+    def split_cached(
+        self,
+        texts: Sequence[str],
+        cache: SegmentCache,
+        progress: Callable[[int, int], None] | None = None,
+        write_every: int = 1_000,
+    ) -> list[list[Segment]]:
+        """The segments of each text, as :meth:`split` gives them, splitting only texts the cache lacks.
+
+        Identical texts are split once. New segments are written every ``write_every`` texts, so a run stopped in
+        the middle keeps what it did. ``progress(done, total)`` counts the texts split.
+        """
+        namespace = self.cache_namespace
+        keys = [text_key(t) for t in texts]
+        known = cache.get(namespace, keys)
+        todo: dict[bytes, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key not in known and key not in todo:
+                todo[key] = text
+        todo_keys = list(todo)
+        if progress is not None:
+            progress(0, len(todo_keys))
+        pending: list[bytes] = []
+        for done, (key, parts) in enumerate(zip(todo_keys, self.iter_split(list(todo.values())), strict=True), 1):
+            known[key] = parts
+            pending.append(key)
+            if len(pending) >= write_every or done == len(todo_keys):
+                cache.put(namespace, pending, [known[k] for k in pending])
+                pending = []
+                if progress is not None:
+                    progress(done, len(todo_keys))
+        return [known[k] for k in keys]

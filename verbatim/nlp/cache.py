@@ -1,0 +1,77 @@
+"""An on-disk cache of derived values keyed by the SHA-256 of a text: what a re-run does not compute again.
+
+One SQLite file per kind of value (embeddings, excerpts with lemmas), in WAL mode. Several runs (or Dask workers)
+can read and write the same file at once, and a run killed in the middle leaves only whole rows: each batch is
+written in one transaction, and a row is only ever inserted, never updated. Keys are hashes: the texts themselves
+are never stored.
+
+Each value lives under a *namespace* naming what produced it (the encoder and its version, the spaCy pipeline and
+the splitting rules), so a new model or rule never reads an old value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+
+def text_key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+class KeyValueCache:
+    """``(namespace, key) -> bytes`` in one SQLite table; one connection per thread."""
+
+    def __init__(self, path: Path | str, table: str) -> None:
+        if not table.isidentifier():
+            raise ValueError(f"bad table name {table!r}")
+        self.path = Path(path)
+        self.table = table
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connect() as db:
+            db.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} (namespace TEXT NOT NULL, key BLOB NOT NULL, "
+                "value BLOB NOT NULL, PRIMARY KEY (namespace, key)) WITHOUT ROWID"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=60)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    def get(self, namespace: str, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        """The stored values of those ``keys`` that are in the cache."""
+        db = self._connect()
+        found: dict[bytes, bytes] = {}
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), 500):
+            chunk = unique[i : i + 500]
+            rows = db.execute(
+                f"SELECT key, value FROM {self.table} WHERE namespace = ? AND key IN ({','.join('?' * len(chunk))})",
+                [namespace, *chunk],
+            )
+            found.update(rows)
+        return found
+
+    def put(self, namespace: str, items: Iterable[tuple[bytes, bytes]]) -> None:
+        """Store ``(key, value)`` pairs in one transaction; keys already present keep their value."""
+        db = self._connect()
+        with db:
+            db.executemany(
+                f"INSERT OR IGNORE INTO {self.table} (namespace, key, value) VALUES (?, ?, ?)",
+                [(namespace, key, value) for key, value in items],
+            )
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
