@@ -7,7 +7,7 @@ all questions pooled, drawn with a fixed seed), analysed end to end into a fresh
 * per size and step (from the run manifest's ``timings``): seconds and peak memory (RSS of this process plus the
   unique memory of its child processes, sampled every 0.2 s), answers per second; total time and peak memory;
 * how the time grows with the size (seconds per 1,000 answers should stay about constant);
-* a second run of the first size on the same file and cache (cached lemmas are not kept; embeddings are):
+* a second run of the first size on the same file and cache (cached excerpts, lemmas and embeddings):
   the speed-up of a re-run;
 * for the largest size above the theme sample size: agreement (ARI) between the run's themes (fitted on a sample,
   then assigned) and a full fit on a random subset of 20,000 of its excerpts, over those excerpts.

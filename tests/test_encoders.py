@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from verbatim.errors import ConfigError
+from verbatim.nlp.cache import text_key
 from verbatim.nlp.encoders import EmbeddingCache, SentenceTransformerEncoder, USEEncoder, embed, make_encoder
 
 SENTENCES = [
@@ -98,7 +99,6 @@ def test_cache_is_safe_with_concurrent_writers(tmp_path: Path, use_encoder: USEE
         t.join()
     assert errors == []
     cache = EmbeddingCache(path)
-    from verbatim.nlp.cache import text_key
 
     assert len(cache.get(use_encoder.encoder_id, [text_key(t) for t in texts])) == 60
 
@@ -128,3 +128,16 @@ def test_a_vector_depends_on_its_text_alone(spec: str, use_encoder: USEEncoder) 
     alone = np.vstack([encoder.encode([t]) for t in texts])
     np.testing.assert_array_equal(together, alone)
     np.testing.assert_array_equal(reversed_batch, alone)
+
+
+def test_a_cache_of_the_old_layout_is_adopted(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "emb.sqlite"
+    vector = np.arange(4, dtype=np.float32)
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE embeddings (encoder TEXT, key BLOB, vector BLOB, PRIMARY KEY (encoder, key))")
+        db.execute("INSERT INTO embeddings VALUES (?, ?, ?)", ("use-v3", text_key("bonjour"), vector.tobytes()))
+    cache = EmbeddingCache(path)
+    np.testing.assert_array_equal(cache.get("use-v3", [text_key("bonjour")])[text_key("bonjour")], vector)
+    assert EmbeddingCache(path).get("use-v3", [text_key("bonjour")]), "adopted once, kept"

@@ -32,13 +32,13 @@ class KeyValueCache:
         self.table = table
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._connect() as db:
+        with self.connection() as db:
             db.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} (namespace TEXT NOT NULL, key BLOB NOT NULL, "
                 "value BLOB NOT NULL, PRIMARY KEY (namespace, key)) WITHOUT ROWID"
             )
 
-    def _connect(self) -> sqlite3.Connection:
+    def connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=60)
@@ -49,7 +49,7 @@ class KeyValueCache:
 
     def get(self, namespace: str, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         """The stored values of those ``keys`` that are in the cache."""
-        db = self._connect()
+        db = self.connection()
         found: dict[bytes, bytes] = {}
         unique = list(dict.fromkeys(keys))
         for i in range(0, len(unique), 500):
@@ -63,7 +63,7 @@ class KeyValueCache:
 
     def put(self, namespace: str, items: Iterable[tuple[bytes, bytes]]) -> None:
         """Store ``(key, value)`` pairs in one transaction; keys already present keep their value."""
-        db = self._connect()
+        db = self.connection()
         with db:
             db.executemany(
                 f"INSERT OR IGNORE INTO {self.table} (namespace, key, value) VALUES (?, ?, ?)",

@@ -147,6 +147,17 @@ class EmbeddingCache:
     def __init__(self, path: Path | str) -> None:
         self._store = KeyValueCache(path, "vectors")
         self.path = self._store.path
+        self._adopt_old_layout()
+
+    def _adopt_old_layout(self) -> None:
+        """Caches written before the shared key-value layout had a table ``embeddings (encoder, key, vector)``:
+        move its rows over once, so an existing cache is not lost."""
+        db = self._store.connection()
+        old = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'embeddings'").fetchone()
+        if old:
+            with db:
+                db.execute("INSERT OR IGNORE INTO vectors SELECT encoder, key, vector FROM embeddings")
+                db.execute("DROP TABLE embeddings")
 
     def get(self, encoder_id: str, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         found = self._store.get(encoder_id, keys)
