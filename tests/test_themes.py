@@ -201,6 +201,18 @@ def test_a_pair_replaces_its_words_and_reads_as_written() -> None:
     assert label == "Démarches en ligne, compliquées"
 
 
+def test_a_pair_with_a_verb_reads_as_respondents_wrote_it() -> None:
+    # Verbs' surface forms are their infinitives ("passer"): the phrase is still found as written.
+    texts = ["Trop de mots de passe à retenir.", "Les mots de passe changent", "mot de passe oublié"]
+    label = build_label(["mot passer", "retenir"], {"mot": "mots", "passer": "passer"}, texts)
+    assert label == "Mots de passe, retenir"
+
+
+def test_a_pair_never_written_as_such_keeps_its_strong_word() -> None:
+    texts = ["Les outils ne sont pas adaptés au terrain.", "aucun outil"]
+    assert build_label(["outil pas", "terrain"], {"outil": "outils"}, texts) == "Outils, terrain"
+
+
 def test_labels_keep_acronyms_and_start_with_a_capital() -> None:
     label = build_label(["caf", "dossier"], {"dossier": "dossiers"}, ["La CAF perd les dossiers", "caf"])
     assert label == "CAF, dossiers"

@@ -84,20 +84,31 @@ def _written(match: str) -> str:
     return " ".join(w if len(w) > 1 and w.isupper() and len(w) <= 8 else w.lower() for w in match.split())
 
 
+def _word_pattern(form: str) -> str:
+    """A word as respondents may have written it: a verb's infinitive ("passer") also finds "passe", "passent"."""
+    if len(form) >= 6 and form.endswith(("er", "ir", "re")):
+        return rf"{re.escape(form[:-2])}\w{{0,4}}"
+    return rf"{re.escape(form)}\w{{0,3}}"
+
+
 def _phrase(term: str, forms: dict[str, str], texts: Sequence[str]) -> str:
+    """The commonest way respondents wrote ``term`` (a lemma, or a pair of lemmas in the order they were written).
+
+    A pair never found as written ("outil pas" from "les outils ne sont pas adaptés") is shown by its word that is
+    not weak ("outils"), or as its lemmas when both carry meaning."""
     words = term.split()
     if len(words) == 1:
         form = forms.get(words[0], words[0])
-        pattern = re.compile(rf"(?<!\w){re.escape(form)}(?!\w)", re.IGNORECASE)
+        patterns = [re.compile(rf"(?<!\w){re.escape(form)}(?!\w)", re.IGNORECASE)]
     else:
         first, second = (forms.get(w, w) for w in words[:2])
-        pattern = re.compile(
-            rf"(?<!\w){re.escape(first)}\w{{0,3}}(?:\s+{_LINK_WORDS}|\s*{_LINK_WORDS}){{0,2}}[\s-]*"
-            rf"{re.escape(second)}\w{{0,3}}(?!\w)",
-            re.IGNORECASE,
-        )
-        form = f"{first} {second}"
-    found = Counter(_written(" ".join(m.group(0).split())) for t in texts for m in pattern.finditer(t))
+        link = rf"(?:\s+{_LINK_WORDS}|\s*{_LINK_WORDS}){{0,2}}[\s-]*"
+        patterns = [re.compile(rf"(?<!\w){_word_pattern(first)}{link}{_word_pattern(second)}(?!\w)", re.IGNORECASE)]
+        strong = [w for w in words[:2] if w not in WEAK_WORDS]
+        form = f"{first} {second}" if len(strong) != 1 else forms.get(strong[0], strong[0])
+    found = Counter(
+        _written(" ".join(m.group(0).split())) for pattern in patterns for t in texts for m in pattern.finditer(t)
+    )
     if found:
         return min(found.items(), key=lambda kv: (-kv[1], kv[0]))[0]
     return form
