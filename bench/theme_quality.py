@@ -333,8 +333,12 @@ def stability(corpus: Corpus, seeds: Sequence[int] = (0, 1, 2, 3, 4)) -> None:
     )
 
 
-def multi_theme(corpus: Corpus, n_answers: int = 300, seed: int = SEED, **model_options: Any) -> float:
-    """Answers made of two texts of different labels, split into excerpts: are both labels found?"""
+def multi_theme(corpus: Corpus, n_answers: int | None = None, seed: int = SEED, **model_options: Any) -> float:
+    """Answers made of two texts of different labels, split into excerpts: are both labels found?
+
+    By default every text of the corpus is used once (as many two-idea answers as pairs can be made), so that the
+    theme model sees the corpus at the density of the main table; ``n_answers`` takes fewer."""
+    n_answers = n_answers or len(corpus.texts) // 2
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(corpus.texts)).tolist()
     answers: list[str] = []
@@ -454,7 +458,7 @@ def main() -> None:
         granddebat_labels()
         if "wikit" in corpora:
             stability(corpora["wikit"])
-        for name in ("wikit", "sib200"):
+        for name in ("wikit", "mel", "sib200"):
             if name in corpora:
                 multi_theme(corpora[name])
     print(f"\nTotal time: {time.perf_counter() - started:.0f}s")
