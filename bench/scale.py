@@ -12,9 +12,9 @@ all questions pooled, drawn with a fixed seed), analysed end to end into a fresh
 * for the largest size above the theme sample size: agreement (ARI) between the run's themes (fitted on a sample,
   then assigned) and a full fit on a random subset of 20,000 of its excerpts, over those excerpts.
 
-The heavy steps run on a local Dask cluster of 2 single-threaded workers (what the README recommends for large
-surveys on one machine; ``--no-dask`` runs them in the flow's process instead). Peak memory counts this process and
-its children: the workers are children of a ``LocalCluster``.
+The heavy steps run as a user's run of a large file does by default: on a local Dask cluster that the flow starts
+with one single-threaded worker per core (``--no-dask`` runs them in the flow's process instead, ``workers=1``).
+Peak memory counts this process and its children: the workers and the Prefect server are children of this process.
 
 Goals (issue 7): 100,000 answers in under 10 minutes and 6 GiB; all 429,112 in under 40 minutes and 12 GiB.
 """
@@ -22,6 +22,7 @@ Goals (issue 7): 100,000 answers in under 10 minutes and 6 GiB; all 429,112 in u
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -72,6 +73,9 @@ class MemoryTrace:
                 continue
         return total / MIB
 
+    def now(self) -> float:
+        return self._rss(psutil.Process())
+
     def _run(self) -> None:
         process = psutil.Process()
         while not self._stop.wait(self.interval):
@@ -91,6 +95,11 @@ class MemoryTrace:
         return max(values, default=float("nan"))
 
 
+def _answers() -> pd.DataFrame:
+    data = read_grand_debat()
+    return data[data["answer"].str.strip() != ""]
+
+
 def _export(data: pd.DataFrame, n: int | None, folder: Path) -> Path:
     rows = data if n is None or n >= len(data) else data.sample(n=n, random_state=SEED)
     export = pd.DataFrame(
@@ -105,9 +114,9 @@ def _export(data: pd.DataFrame, n: int | None, folder: Path) -> Path:
     return path
 
 
-def _run(survey: Path, work: Path, cache: Path, tag: str, dask_address: str | None) -> tuple[dict, float, MemoryTrace]:  # type: ignore[type-arg]
+def _run(survey: Path, work: Path, cache: Path, tag: str, workers: int | None) -> tuple[dict, float, MemoryTrace]:  # type: ignore[type-arg]
     config = AnalyseConfig(
-        dask_address=dask_address,
+        workers=workers,
         survey_file=survey,
         id_column="id",
         questions=[QUESTION],
@@ -142,37 +151,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,all", help="comma-separated sizes, 'all' for every answer")
     parser.add_argument("--no-dask", action="store_true", help="run the heavy steps in the flow's process")
+    parser.add_argument("--rerun-size", type=int, help="answers of the cache re-run (default: the first size)")
     args = parser.parse_args()
-    from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=180):  # one Prefect server, shared with the Dask workers
-        if args.no_dask:
-            _bench(args, None)
-            return
-        from distributed import LocalCluster
-
-        env = {"PREFECT_API_URL": str(PREFECT_API_URL.value()), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, env=env, dashboard_address=None) as c:
-            _bench(args, c.scheduler_address)
+    with prefect_test_harness(server_startup_timeout=180):  # one Prefect server for every run
+        _bench(args, 1 if args.no_dask else None)
 
 
-def _bench(args: argparse.Namespace, dask_address: str | None) -> None:
+def _bench(args: argparse.Namespace, workers: int | None) -> None:
     sizes = [None if s == "all" else int(s) for s in args.sizes.split(",")]
 
-    where = f"heavy steps on a local Dask cluster ({dask_address})" if dask_address else "heavy steps in-process"
+    where = "heavy steps in the flow's process" if workers == 1 else "heavy steps on the flow's local Dask cluster"
     print(f"# Verbatim scale benchmark\n\n{machine()}\n{load_average()}\n{where}\n")
-    data = read_grand_debat()
-    data = data[data["answer"].str.strip() != ""]
+    data = _answers()
     work = Path(tempfile.mkdtemp(prefix="verbatim-scale-"))
+    # The survey files are written first and the corpus dropped, so that it does not count in the flow's memory.
+    surveys = [_export(data, n, work) for n in sizes]
+    del data
+    gc.collect()
+    print(f"memory before the first run (this process and its Prefect server): {MemoryTrace().now() / 1024:.2f} GiB\n")
     step_rows: list[list[str]] = []
     totals: list[list[str]] = []
     manifests = {}
-    for n in sizes:
-        tag = f"n{n or len(data)}"
-        survey = _export(data, n, work)
+    for survey in surveys:
         rows = sum(1 for _ in survey.open(encoding="utf-8")) - 1
-        manifest, seconds, trace = _run(survey, work, work / "cache", tag, dask_address)
+        tag = f"n{rows}"
+        manifest, seconds, trace = _run(survey, work, work / "cache", tag, workers)
         manifests[tag] = (manifest, rows)
         for step in manifest["timings"]:
             start = step["start"]
@@ -198,14 +203,17 @@ def _bench(args: argparse.Namespace, dask_address: str | None) -> None:
             totals,
         )
     )
-    first = _export(data, sizes[0], work)
+    first = surveys[0] if args.rerun_size is None else _export(_answers(), args.rerun_size, work)
     rows = sum(1 for _ in first.open(encoding="utf-8")) - 1
-    _, cold, _ = _run(first, work / "cold", work / "cold-cache", "cold", dask_address)
-    _, warm, _ = _run(first, work / "cold", work / "cold-cache", "warm", dask_address)
-    print(
-        f"\n## Re-run with the cache ({rows:,} answers)\n\n"
-        f"first {cold:.0f} s, second {warm:.0f} s: {cold / warm:.1f}x faster"
-    )
+    cold_manifest, cold, _ = _run(first, work / "cold", work / "cold-cache", "cold", workers)
+    warm_manifest, warm, _ = _run(first, work / "cold", work / "cold-cache", "warm", workers)
+    print(f"\n## Re-run with the cache ({rows:,} answers)\n")
+    steps = [
+        [c["step"], f"{c['seconds']:.1f}", f"{w['seconds']:.1f}"]
+        for c, w in zip(cold_manifest["timings"], warm_manifest["timings"], strict=True)
+    ]
+    print(markdown_table(["step", "first run s", "second run s"], steps))
+    print(f"\nend to end: first {cold:.0f} s, second {warm:.0f} s: {cold / warm:.1f}x faster")
     largest = max(manifests, key=lambda k: manifests[k][1])
     manifest, rows = manifests[largest]
     if manifest["counts"][QUESTION]["granularity"].get("sample_size"):

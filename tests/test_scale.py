@@ -99,7 +99,24 @@ def test_a_dask_cluster_gives_the_same_output(prefect_harness: None, tmp_path: P
     default = analyse_survey(_config(tmp_path / "default"))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, env=env, dashboard_address=None) as cluster:
         on_dask = analyse_survey(_config(tmp_path / "dask", dask_address=cluster.scheduler_address))
-    for name in ("coded_excerpts.csv", "themes.csv", "answers.csv"):
-        a = (default.folder / name).read_text(encoding="utf-8").replace(default.run_id, "RUN")
-        b = (on_dask.folder / name).read_text(encoding="utf-8").replace(on_dask.run_id, "RUN")
-        assert a == b, name
+    # The cluster a large survey gets by default: started and closed by the flow itself.
+    on_local = analyse_survey(_config(tmp_path / "local", workers=2))
+    assert on_local.manifest["parameters"]["workers"] == 2
+    for other in (on_dask, on_local):
+        for name in ("coded_excerpts.csv", "themes.csv", "answers.csv"):
+            a = (default.folder / name).read_text(encoding="utf-8").replace(default.run_id, "RUN")
+            b = (other.folder / name).read_text(encoding="utf-8").replace(other.run_id, "RUN")
+            assert a == b, name
+
+
+def test_large_files_get_local_workers_by_default(tmp_path: Path) -> None:
+    from verbatim.flows.config import PARALLEL_FILE_BYTES, available_cores
+
+    small = AnalyseConfig(survey_file=SAMPLE, id_column="id", questions=["q"])
+    assert SAMPLE.stat().st_size < PARALLEL_FILE_BYTES and small.local_workers() == 1
+    big_file = tmp_path / "big.csv"
+    big_file.write_bytes(b"id;q\n" + b"1;" + b"x" * PARALLEL_FILE_BYTES + b"\n")
+    big = AnalyseConfig(survey_file=big_file, id_column="id", questions=["q"])
+    assert big.local_workers() == min(available_cores(), 4)
+    assert big.model_copy(update={"workers": 1}).local_workers() == 1, "workers=1 keeps the steps in-process"
+    assert big.model_copy(update={"dask_address": "tcp://h:8786"}).local_workers() == 1, "a cluster is named"

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from prefect import flow, get_run_logger, task, unmapped
@@ -107,6 +107,30 @@ def task_runner_for(config: AnalyseConfig) -> TaskRunner[Any]:
 
         return DaskTaskRunner(address=config.dask_address)
     return ThreadPoolTaskRunner(max_workers=1)
+
+
+ConfigT = TypeVar("ConfigT", bound=AnalyseConfig)
+
+
+@contextmanager
+def local_cluster(config: ConfigT) -> Iterator[ConfigT]:
+    """``config`` itself, or, when it asks for local workers (``config.local_workers() > 1``), a copy pointing at a
+    local Dask cluster of that many single-threaded worker processes, closed on exit.
+
+    The workers report their task runs to this flow's Prefect API (the ephemeral server too)."""
+    workers = config.local_workers()
+    if workers <= 1:
+        yield config
+        return
+    from distributed import LocalCluster
+    from prefect.client.orchestration import get_client
+
+    env = {"PREFECT_API_URL": str(get_client(sync_client=True).api_url).rstrip("/")}
+    get_run_logger().info("heavy steps on a local Dask cluster of %d worker processes", workers)
+    with LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, env=env, dashboard_address=None
+    ) as cluster:
+        yield config.model_copy(update={"dask_address": cluster.scheduler_address})
 
 
 def _batches(items: Sequence[Any], size: int) -> list[list[Any]]:
@@ -237,10 +261,19 @@ def split_answers(
 
 def embed_excerpts(excerpts: list[Excerpt], config: AnalyseConfig) -> np.ndarray:
     """One vector per excerpt, batch by batch (a map over the task runner)."""
-    texts = [e.text for e in excerpts]
-    embedded = embed_task.map(_batches(texts, 4 * config.batch_size), unmapped(config))
-    vectors = [future.result() for future in embedded]
-    return np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+    batches = _batches([e.text for e in excerpts], 4 * config.batch_size)
+    futures: list[Any] = list(embed_task.map(batches, unmapped(config)))
+    # Each batch is copied into one array as it arrives and then let go: no second copy of all the vectors.
+    vectors: np.ndarray | None = None
+    offset = 0
+    for i, batch in enumerate(batches):
+        part = futures[i].result()
+        futures[i] = None
+        if vectors is None:
+            vectors = np.empty((len(excerpts), part.shape[1]), dtype=np.float32)
+        vectors[offset : offset + len(batch)] = part
+        offset += len(batch)
+    return vectors if vectors is not None else np.zeros((0, 0), dtype=np.float32)
 
 
 @task(name="model themes", cache_policy=NO_CACHE)
@@ -423,10 +456,12 @@ def write_run(
 def analyse_survey(config: AnalyseConfig) -> RunResult:
     """Read a survey export, pseudonymise, split, embed, theme each open question; write the run folder and store.
 
-    The steps run in a subflow whose task runner follows ``config.dask_address``; its only parameter is the
-    configuration (Prefect stores flow parameters: never answers).
+    The steps run in a subflow whose task runner follows ``config.dask_address``, or a local Dask cluster that this
+    flow starts for a large survey (``config.workers``); its only parameter is the configuration (Prefect stores
+    flow parameters: never answers).
     """
-    return analysis_steps.with_options(task_runner=task_runner_for(config))(config)
+    with local_cluster(config) as steps_config:
+        return analysis_steps.with_options(task_runner=task_runner_for(steps_config))(steps_config)
 
 
 @flow(name="analyse_survey steps")

@@ -56,6 +56,14 @@ def analyse(
     dask_address: Annotated[
         str | None, typer.Option("--dask-address", help="tcp://HOST:PORT of a Dask scheduler for the heavy steps")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="local worker processes for the heavy steps (default: one per core for files of 1 MiB or more)",
+        ),
+    ] = None,
 ) -> None:
     """Analyse the open questions of SURVEY_FILE: themes and coded excerpts, in a run folder and the store."""
     from pydantic import ValidationError
@@ -75,6 +83,7 @@ def analyse(
             encoder=encoder,
             sheet=sheet,
             dask_address=dask_address,
+            workers=workers,
             pseudonymisation=PseudonymisationConfig(
                 keep_original=keep_original, never_mask=no_mask or [], extra_names=mask_name or []
             ),

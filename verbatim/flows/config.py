@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from verbatim.nlp.pseudonymise import MaskCategory
+
+
+def available_cores() -> int:
+    """Cores this process may use (the CPU affinity where the system tells it, as in containers)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+#: Survey files this large (or larger) get a local Dask cluster for the heavy steps by default.
+PARALLEL_FILE_BYTES = 2**20
+MAX_LOCAL_WORKERS = 4
 
 
 class PseudonymisationConfig(BaseModel):
@@ -58,6 +71,25 @@ class AnalyseConfig(BaseModel):
     dask_address: str | None = Field(
         default=None, description="tcp://HOST:PORT of a Dask scheduler: the heavy steps run on its workers"
     )
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="without dask_address, worker processes of a local Dask cluster for the heavy steps; 1 runs "
+        f"them in the flow's process. Default: one per core (at most {MAX_LOCAL_WORKERS}) for survey files of "
+        f"{PARALLEL_FILE_BYTES // 2**20} MiB or more (a few thousand answers), else 1",
+    )
+
+    def local_workers(self) -> int:
+        """How many local worker processes run the heavy steps (1: the flow's own process); see ``workers``."""
+        if self.dask_address:
+            return 1
+        if self.workers is not None:
+            return self.workers
+        try:
+            large = self.survey_file.stat().st_size >= PARALLEL_FILE_BYTES
+        except OSError:
+            return 1
+        return min(available_cores(), MAX_LOCAL_WORKERS) if large else 1
 
     @field_validator("questions", "attributes")
     @classmethod

@@ -36,6 +36,7 @@ from verbatim.flows.analyse import (
     RunResult,
     embed_excerpts,
     kept_originals,
+    local_cluster,
     new_run_id,
     pseudonymise_answers,
     read_survey_task,
@@ -405,10 +406,11 @@ def _check_codebook(store: Store, config: CodeConfig) -> tuple[CodeConfig, list[
 def code_new_answers(config: CodeConfig) -> RunResult:
     """Code a new survey export into the codebook of an earlier run; write a new run folder and store the run.
 
-    Like ``analyse_survey``: the steps run in a subflow on the task runner ``config.dask_address`` asks for, and
-    the only parameter Prefect stores is the configuration (never answers).
+    Like ``analyse_survey``: the steps run in a subflow on the task runner ``config.dask_address`` asks for (or on
+    a local cluster for a large file), and the only parameter Prefect stores is the configuration (never answers).
     """
-    return coding_steps.with_options(task_runner=task_runner_for(config))(config)
+    with local_cluster(config) as steps_config:
+        return coding_steps.with_options(task_runner=task_runner_for(steps_config))(steps_config)
 
 
 @flow(name="code_new_answers steps")
