@@ -29,7 +29,7 @@ from verbatim.errors import StoreError
 from verbatim.models.decisions import DecisionLog, QuestionState
 from verbatim.models.records import Coding
 from verbatim.models.review import QUEUE, ReviewStatus, resolve
-from verbatim.models.store import MACHINE_CODER, Store, latest_machine_version
+from verbatim.models.store import MACHINE_CODER, Store, insert_machine_codings, latest_machine_version
 from verbatim.models.tables import CodingRow, ExcerptRow
 
 #: Statuses whose theme a researcher has validated: they teach the classifier.
@@ -69,19 +69,7 @@ def save_machine_version(store: Store, run_id: str, codings: Sequence[Coding]) -
                 f"{len(missing)} missing, {len(unknown)} not in the run"
             )
         version = 1 + latest_machine_version(s, run_id)
-        s.add_all(
-            CodingRow(
-                run_id=run_id,
-                excerpt_id=c.excerpt_id,
-                coder=MACHINE_CODER,
-                version=version,
-                theme_id=c.theme_id,
-                score=c.score,
-                runner_up_theme_id=c.runner_up_theme_id,
-                created_at=now,
-            )
-            for c in codings
-        )
+        insert_machine_codings(s, run_id, version, codings, now)
     return version
 
 

@@ -7,8 +7,9 @@ history in ``migrations/`` (Alembic): opening an older database upgrades it in p
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,16 +17,51 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import create_engine, event, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from verbatim.errors import StoreError
 from verbatim.models.records import Answer, Coding, Excerpt, Respondent, Theme
-from verbatim.models.tables import AnswerRow, CodingRow, ExcerptRow, RespondentRow, RunRow, ThemeRow
+from verbatim.models.tables import AnswerRow, Base, CodingRow, ExcerptRow, RespondentRow, RunRow, ThemeRow
 
 DEFAULT_DATABASE = Path("data") / "verbatim.db"
+#: Rows per INSERT batch when a run is written: large surveys have a million rows, never all in memory as objects.
+INSERT_CHUNK = 5_000
 MACHINE_CODER = "machine"
+
+
+def bulk_insert(session: Session, table: type[Base], rows: Iterable[dict[str, Any]]) -> None:
+    """INSERT ``rows`` (column -> value) into ``table`` in batches, inside the session's transaction.
+
+    Core inserts, not ORM objects: writing a run of 500,000 excerpts keeps a batch in memory, not a million
+    tracked objects."""
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, INSERT_CHUNK)):
+        session.execute(insert(table), chunk)
+
+
+def insert_machine_codings(
+    session: Session, run_id: str, version: int, codings: Iterable[Coding], created_at: datetime
+) -> None:
+    """A machine coding version's rows (the analysis writes version 1; each recode the next)."""
+    bulk_insert(
+        session,
+        CodingRow,
+        (
+            {
+                "run_id": run_id,
+                "excerpt_id": c.excerpt_id,
+                "coder": MACHINE_CODER,
+                "version": version,
+                "theme_id": c.theme_id,
+                "score": c.score,
+                "runner_up_theme_id": c.runner_up_theme_id,
+                "created_at": created_at,
+            }
+            for c in codings
+        ),
+    )
 
 
 def database_url(url: str | None = None) -> str:
@@ -117,36 +153,46 @@ class Store:
                 )
             )
             s.flush()
-            s.add_all(
-                RespondentRow(run_id=run_id, respondent_id=r.respondent_id, row=r.row, attributes=r.attributes)
-                for r in respondents
+            bulk_insert(
+                s,
+                RespondentRow,
+                ({"run_id": run_id, "respondent_id": r.respondent_id, "row": r.row, "attributes": r.attributes}
+                 for r in respondents),
+            )  # fmt: skip
+            bulk_insert(
+                s,
+                AnswerRow,
+                (
+                    {
+                        "run_id": run_id,
+                        "question": a.question,
+                        "respondent_id": a.respondent_id,
+                        "row": a.row,
+                        "text": a.text,
+                        "original_text": (originals or {}).get((a.question, a.respondent_id)),
+                        "status": str(a.status),
+                        "reason": str(a.reason) if a.reason else None,
+                        "n_excerpts": n_excerpts.get((a.question, a.respondent_id), 0),
+                    }
+                    for a in answers
+                ),
             )
-            s.add_all(
-                AnswerRow(
-                    run_id=run_id,
-                    question=a.question,
-                    respondent_id=a.respondent_id,
-                    row=a.row,
-                    text=a.text,
-                    original_text=(originals or {}).get((a.question, a.respondent_id)),
-                    status=str(a.status),
-                    reason=str(a.reason) if a.reason else None,
-                    n_excerpts=n_excerpts.get((a.question, a.respondent_id), 0),
-                )
-                for a in answers
-            )
-            s.add_all(
-                ExcerptRow(
-                    run_id=run_id,
-                    excerpt_id=e.excerpt_id,
-                    question=e.question,
-                    respondent_id=e.respondent_id,
-                    start=e.start,
-                    end=e.end,
-                    text=e.text,
-                    lemmas=" ".join(e.lemmas),
-                )
-                for e in excerpts
+            bulk_insert(
+                s,
+                ExcerptRow,
+                (
+                    {
+                        "run_id": run_id,
+                        "excerpt_id": e.excerpt_id,
+                        "question": e.question,
+                        "respondent_id": e.respondent_id,
+                        "start": e.start,
+                        "end": e.end,
+                        "text": e.text,
+                        "lemmas": " ".join(e.lemmas),
+                    }
+                    for e in excerpts
+                ),
             )
             s.add_all(
                 ThemeRow(
@@ -162,19 +208,8 @@ class Store:
                 )
                 for t in themes
             )
-            s.add_all(
-                CodingRow(
-                    run_id=run_id,
-                    excerpt_id=c.excerpt_id,
-                    coder=MACHINE_CODER,
-                    version=1,
-                    theme_id=c.theme_id,
-                    score=c.score,
-                    runner_up_theme_id=c.runner_up_theme_id,
-                    created_at=now,
-                )
-                for c in codings
-            )
+            s.flush()
+            insert_machine_codings(s, run_id, 1, codings, now)
 
     def run(self, run_id: str) -> RunRow:
         with self.session() as s:
