@@ -57,7 +57,7 @@ from _common import (  # noqa: E402
     survey_export,
 )
 
-from verbatim.flows import analyse  # noqa: E402
+from verbatim.flows import analyse, batches  # noqa: E402
 from verbatim.flows.assemble import answer_outcomes, themes_and_codings  # noqa: E402
 from verbatim.flows.config import AnalyseConfig  # noqa: E402
 from verbatim.formats.run_folder import (  # noqa: E402
@@ -178,8 +178,8 @@ def run_steps(config: AnalyseConfig, steps: Steps) -> dict[str, Any]:
         with steps.step("split + lemmatise", items):
             # as the subflow ``excerpts_and_embeddings`` does: batches of ``batch_size`` answers, one after the other
             excerpts, no_text = [], []
-            for batch in analyse._batches(todo, config.batch_size):
-                batch_excerpts, batch_no_text = analyse.split_task.fn(0, batch, config)
+            for batch in batches.batches(todo, config.batch_size):
+                batch_excerpts, batch_no_text = batches.split_task.fn(0, batch, config)
                 excerpts.extend(batch_excerpts)
                 no_text.extend(batch_no_text)
             items[:] = [len(todo), "answers"]
@@ -187,8 +187,8 @@ def run_steps(config: AnalyseConfig, steps: Steps) -> dict[str, Any]:
         texts = [e.text for e in excerpts]
         items = []
         with steps.step("embed (USE, fresh cache)", items):
-            batches = analyse._batches(texts, 4 * config.batch_size)
-            vectors = np.vstack([analyse.embed_task.fn(batch, config) for batch in batches])
+            parts = batches.batches(texts, 4 * config.batch_size)
+            vectors = np.vstack([batches.embed_task.fn(batch, config) for batch in parts])
             items[:] = [len(texts), "excerpts"]
 
         items = []
@@ -228,8 +228,8 @@ def pseudonymise_like_the_flow(answers: list[Any], config: AnalyseConfig) -> tup
     """What the subflow ``pseudonymise_answers`` does, its batch task called with ``.fn`` (one batch after another,
     as its default one-thread task runner runs them)."""
     todo = [a.text for a in answers if a.status is None]
-    batches = [analyse.pseudonymise_batch_task.fn(batch, config) for batch in analyse._batches(todo, config.batch_size)]
-    return analyse.with_masked_texts(answers, batches)
+    results = [batches.pseudonymise_batch_task.fn(batch, config) for batch in batches.batches(todo, config.batch_size)]
+    return batches.with_masked_texts(answers, results)
 
 
 def write_like_the_flow(

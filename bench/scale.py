@@ -43,14 +43,8 @@ os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[1]
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-from sklearn.metrics import adjusted_rand_score
-
-from verbatim.flows.analyse import analyse_survey
-from verbatim.flows.config import AnalyseConfig
-from verbatim.models.store import Store
-from verbatim.nlp.encoders import EmbeddingCache, embed, make_encoder
-from verbatim.nlp.sampling import sample_indices
-from verbatim.nlp.themes import ThemeModel
+# Verbatim is imported inside the functions: the local Dask workers re-import this script when they start (spawn),
+# and should load only what their tasks need, as they do under the ``verbatim`` command.
 
 SEED = 42
 QUESTION = "reponse"
@@ -115,6 +109,9 @@ def _export(data: pd.DataFrame, n: int | None, folder: Path) -> Path:
 
 
 def _run(survey: Path, work: Path, cache: Path, tag: str, workers: int | None) -> tuple[dict, float, MemoryTrace]:  # type: ignore[type-arg]
+    from verbatim.flows.analyse import analyse_survey
+    from verbatim.flows.config import AnalyseConfig
+
     config = AnalyseConfig(
         workers=workers,
         survey_file=survey,
@@ -133,6 +130,13 @@ def _run(survey: Path, work: Path, cache: Path, tag: str, workers: int | None) -
 
 def _agreement(manifest: dict, work: Path, tag: str, subset: int) -> float:  # type: ignore[type-arg]
     """ARI between the run's themes and a full fit on ``subset`` of its excerpts, over those excerpts."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from verbatim.models.store import Store
+    from verbatim.nlp.encoders import EmbeddingCache, embed, make_encoder
+    from verbatim.nlp.sampling import sample_indices
+    from verbatim.nlp.themes import ThemeModel
+
     store = Store(f"sqlite:///{work / f'{tag}.db'}")
     run_id = manifest["run_id"]
     excerpts = sorted(store.excerpts(run_id), key=lambda e: e.excerpt_id)
@@ -149,7 +153,9 @@ def _agreement(manifest: dict, work: Path, tag: str, subset: int) -> float:  # t
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,all", help="comma-separated sizes, 'all' for every answer")
+    parser.add_argument(
+        "--sizes", default="10000,100000,all", help="comma-separated sizes, 'all' for every answer ('' for none)"
+    )
     parser.add_argument("--no-dask", action="store_true", help="run the heavy steps in the flow's process")
     parser.add_argument("--rerun-size", type=int, help="answers of the cache re-run (default: the first size)")
     args = parser.parse_args()
@@ -160,7 +166,7 @@ def main() -> None:
 
 
 def _bench(args: argparse.Namespace, workers: int | None) -> None:
-    sizes = [None if s == "all" else int(s) for s in args.sizes.split(",")]
+    sizes = [None if s == "all" else int(s) for s in args.sizes.split(",") if s]
 
     where = "heavy steps in the flow's process" if workers == 1 else "heavy steps on the flow's local Dask cluster"
     print(f"# Verbatim scale benchmark\n\n{machine()}\n{load_average()}\n{where}\n")
@@ -214,9 +220,9 @@ def _bench(args: argparse.Namespace, workers: int | None) -> None:
     ]
     print(markdown_table(["step", "first run s", "second run s"], steps))
     print(f"\nend to end: first {cold:.0f} s, second {warm:.0f} s: {cold / warm:.1f}x faster")
-    largest = max(manifests, key=lambda k: manifests[k][1])
-    manifest, rows = manifests[largest]
-    if manifest["counts"][QUESTION]["granularity"].get("sample_size"):
+    largest = max(manifests, key=lambda k: manifests[k][1], default=None)
+    manifest, rows = manifests[largest] if largest else ({}, 0)
+    if largest and manifest["counts"][QUESTION]["granularity"].get("sample_size"):
         ari = _agreement(manifest, work, largest, 20_000)
         print(
             f"\n## Themes fitted on a sample ({rows:,} answers)\n\n"

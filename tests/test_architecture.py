@@ -67,3 +67,17 @@ def test_no_flow_replaces_print() -> None:
     above 4,096 excerpts) then fails to compile its own ``print`` calls. No flow of ours may use it."""
     for path in sorted((PACKAGE / "flows").rglob("*.py")):
         assert "log_prints=True" not in path.read_text(encoding="utf-8"), path
+
+
+def test_dask_workers_import_no_theme_model() -> None:
+    """Workers import the module of the heavy maps' tasks: it must not drag in BERTopic, UMAP or HDBSCAN, which
+    would add seconds to every worker's start (and to every large run)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, verbatim.flows.batches; "
+        "print(sorted(m for m in ('bertopic', 'umap', 'hdbscan', 'verbatim.nlp.themes') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from verbatim.models.records import QUEUE_THEME_ID, Answer, AnswerStatus, Coding, Excerpt, RejectReason, Theme
 from verbatim.nlp.excerpts import Segment
-from verbatim.nlp.sampling import SampledFit
+
+if TYPE_CHECKING:  # the theme model's libraries stay out of the Dask workers, which import this module
+    from verbatim.nlp.sampling import SampledFit
 
 
 def excerpt_id(question_index: int, respondent_id: str, k: int) -> str:

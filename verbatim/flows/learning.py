@@ -34,18 +34,16 @@ from verbatim.flows.analyse import (
     RUN_FILES,
     QuestionResult,
     RunResult,
-    embed_excerpts,
     kept_originals,
     local_cluster,
     new_run_id,
-    pseudonymise_answers,
     read_survey_task,
     run_manifest,
-    split_answers,
     task_runner_for,
     write_run,
 )
 from verbatim.flows.assemble import answer_outcomes
+from verbatim.flows.batches import embed_excerpts, pseudonymise_answers, split_answers
 from verbatim.flows.config import AnalyseConfig
 from verbatim.models.decisions import DecisionLog, QuestionState
 from verbatim.models.machine_codes import (

@@ -1,0 +1,171 @@
+"""The heavy maps of the flows: pseudonymise, split into excerpts with lemmas, embed; batch by batch.
+
+Each map sends its batches to the flow's task runner: one process, or the workers of a Dask cluster. This module is
+what a worker imports to run them, so it imports only what they need (spaCy, the encoder, the records), not the
+theme model and its libraries: a worker starts in seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from prefect import get_run_logger, task, unmapped
+from prefect.cache_policies import NO_CACHE
+
+from verbatim.flows.assemble import build_excerpts
+from verbatim.flows.config import AnalyseConfig
+from verbatim.models.records import Answer, Excerpt
+from verbatim.nlp.encoders import EmbeddingCache, embed, make_encoder
+from verbatim.nlp.excerpts import ExcerptSplitter, SegmentCache
+from verbatim.nlp.pseudonymise import Pseudonymiser, PseudonymiserConfig
+
+
+def rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:,.0f}/s" if seconds > 0 else "-"
+
+
+def batches(items: Sequence[Any], size: int) -> list[list[Any]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+@task(name="pseudonymise batch", cache_policy=NO_CACHE)
+def pseudonymise_batch_task(texts: list[str], config: AnalyseConfig) -> tuple[list[str], dict[str, int]]:
+    """Mask personal data in a batch of answer texts; returns the masked texts and mask counts per category."""
+    settings = config.pseudonymisation
+    pseudonymiser = Pseudonymiser(
+        PseudonymiserConfig(
+            categories=frozenset(settings.categories),
+            extra_names=tuple(settings.extra_names),
+            never_mask=tuple(settings.never_mask),
+        )
+    )
+    started = time.perf_counter()
+    masked = pseudonymiser.mask_many(texts)
+    counts: Counter[str] = Counter()
+    for result in masked:
+        counts.update(result.counts)
+    elapsed = time.perf_counter() - started
+    get_run_logger().info("pseudonymised %d answers in %.1fs (%s)", len(texts), elapsed, rate(len(texts), elapsed))
+    return [m.text for m in masked], dict(counts)
+
+
+def with_masked_texts(
+    answers: list[Answer], results: Iterable[tuple[list[str], dict[str, int]]]
+) -> tuple[list[Answer], dict[str, int]]:
+    """The answers with the masked texts of the batches put back (answers to analyse, in order), and the mask
+    counts added up."""
+    todo = [a for a in answers if a.status is None]
+    texts: list[str] = []
+    counts: Counter[str] = Counter()
+    for batch_texts, batch_counts in results:
+        texts.extend(batch_texts)
+        counts.update(batch_counts)
+    by_key = {(a.question, a.respondent_id): t for a, t in zip(todo, texts, strict=True)}
+    out = [
+        a if a.status is not None else a.model_copy(update={"text": by_key[(a.question, a.respondent_id)]})
+        for a in answers
+    ]
+    return out, dict(counts)
+
+
+def pseudonymise_answers(answers: list[Answer], config: AnalyseConfig) -> tuple[list[Answer], dict[str, int]]:
+    """Mask personal data in every answer to analyse, in batches; rejected answers are left as they are.
+
+    A plain function mapping tasks, not a subflow: a subflow's parameters are stored by Prefect, and answers
+    must never be stored before they are masked.
+    """
+    todo = [a.text for a in answers if a.status is None]
+    futures = pseudonymise_batch_task.map(batches(todo, config.batch_size), unmapped(config))
+    out, counts = with_masked_texts(answers, (future.result() for future in futures))
+    get_run_logger().info(
+        "pseudonymised %d answers: %s",
+        len(todo), ", ".join(f"{n} {c}" for c, n in sorted(counts.items()) if n) or "nothing to mask",
+    )  # fmt: skip
+    return out, counts
+
+
+@task(name="split into excerpts", cache_policy=NO_CACHE)
+def split_task(question_index: int, answers: list[Answer], config: AnalyseConfig) -> tuple[list[Excerpt], list[Answer]]:
+    """Excerpts with lemmas of a batch of answers; answers left with no text come back rejected."""
+    logger = get_run_logger()
+    # On a Dask cluster each worker is one process: spaCy's own processes are for local runs.
+    n_process = 1 if config.dask_address else config.n_process
+    splitter = ExcerptSplitter(min_words=config.min_words, n_process=n_process)
+    cache = SegmentCache(config.cache_dir / "segments.sqlite")
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if done == 0:
+            logger.info("%d of %d answers to split, the others are cached or repeated", total, len(answers))
+        elif done % 2000 < 1000 or done == total:
+            logger.info("split %d/%d new answers (%s)", done, total, rate(done, time.perf_counter() - started))
+
+    try:
+        segments = splitter.split_cached([a.text for a in answers], cache, progress)
+    finally:
+        cache.close()
+    excerpts, no_text = build_excerpts(question_index, answers, segments)
+    elapsed = time.perf_counter() - started
+    logger.info(
+        "%d answers -> %d excerpts with lemmas in %.1fs (%s); %d answers with no text",
+        len(answers), len(excerpts), elapsed, rate(len(answers), elapsed), len(no_text),
+    )  # fmt: skip
+    return excerpts, no_text
+
+
+@task(name="embed excerpts", cache_policy=NO_CACHE)
+def embed_task(texts: list[str], config: AnalyseConfig) -> np.ndarray:
+    logger = get_run_logger()
+    encoder = make_encoder(config.encoder)
+    cache = EmbeddingCache(config.cache_dir / "embeddings.sqlite")
+    started = time.perf_counter()
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done == total or now - last[0] > 10:
+            last[0] = now
+            logger.info("embedded %d/%d new texts (%s)", done, total, rate(done, now - started))
+
+    try:
+        vectors = embed(texts, encoder, cache, progress=progress)
+    finally:
+        cache.close()
+    logger.info("%d excerpts embedded with %s in %.1fs", len(texts), encoder.encoder_id, time.perf_counter() - started)
+    return vectors
+
+
+def split_answers(
+    question_index: int, answers: list[Answer], config: AnalyseConfig
+) -> tuple[list[Excerpt], list[Answer]]:
+    """Excerpts with lemmas of one question's answers, batch by batch (a map over the task runner)."""
+    parts = batches(answers, config.batch_size)
+    split = split_task.map(question_index, parts, unmapped(config))
+    excerpts: list[Excerpt] = []
+    no_text: list[Answer] = []
+    for future in split:
+        batch_excerpts, batch_no_text = future.result()
+        excerpts.extend(batch_excerpts)
+        no_text.extend(batch_no_text)
+    return excerpts, no_text
+
+
+def embed_excerpts(excerpts: list[Excerpt], config: AnalyseConfig) -> np.ndarray:
+    """One vector per excerpt, batch by batch (a map over the task runner)."""
+    parts = batches([e.text for e in excerpts], 4 * config.batch_size)
+    futures: list[Any] = list(embed_task.map(parts, unmapped(config)))
+    # Each batch is copied into one array as it arrives and then let go: no second copy of all the vectors.
+    vectors: np.ndarray | None = None
+    offset = 0
+    for i, batch in enumerate(parts):
+        part = futures[i].result()
+        futures[i] = None
+        if vectors is None:
+            vectors = np.empty((len(excerpts), part.shape[1]), dtype=np.float32)
+        vectors[offset : offset + len(batch)] = part
+        offset += len(batch)
+    return vectors if vectors is not None else np.zeros((0, 0), dtype=np.float32)
