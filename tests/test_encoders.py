@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.concurrency import errors_of_concurrent_calls
 from verbatim.errors import ConfigError
 from verbatim.nlp.cache import text_key
 from verbatim.nlp.encoders import EmbeddingCache, SentenceTransformerEncoder, USEEncoder, embed, make_encoder
@@ -84,20 +84,8 @@ def test_cache_stores_no_text(tmp_path: Path, use_encoder: USEEncoder) -> None:
 def test_cache_is_safe_with_concurrent_writers(tmp_path: Path, use_encoder: USEEncoder) -> None:
     path = tmp_path / "emb.sqlite"
     texts = [f"Réponse numéro {i} sur les outils numériques" for i in range(60)]
-    errors: list[BaseException] = []
-
-    def run(chunk: list[str]) -> None:
-        try:
-            embed(chunk, use_encoder, EmbeddingCache(path), batch_size=8)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(texts[i::3] + texts[:10],)) for i in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    chunks = [texts[i::3] + texts[:10] for i in range(3)]
+    assert errors_of_concurrent_calls(lambda c: embed(c, use_encoder, EmbeddingCache(path), batch_size=8), chunks) == []
     cache = EmbeddingCache(path)
 
     assert len(cache.get(use_encoder.encoder_id, [text_key(t) for t in texts])) == 60

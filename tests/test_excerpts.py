@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from tests.concurrency import errors_of_concurrent_calls
 from verbatim.nlp.excerpts import ExcerptSplitter, Segment, SegmentCache
 
 HARD_TEXTS = [
@@ -173,20 +173,12 @@ def test_a_run_killed_in_the_middle_keeps_whole_batches(splitter: ExcerptSplitte
 def test_concurrent_runs_share_the_cache(splitter: ExcerptSplitter, tmp_path: Path) -> None:
     texts = _survey_texts(90)
     path = tmp_path / "segments.sqlite"
-    errors: list[BaseException] = []
+    chunks = [texts[i::3] + texts[:20] for i in range(3)]
 
     def run(chunk: list[str]) -> None:
-        try:
-            ExcerptSplitter(nlp=splitter.nlp).split_cached(chunk, SegmentCache(path), write_every=7)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        ExcerptSplitter(nlp=splitter.nlp).split_cached(chunk, SegmentCache(path), write_every=7)
 
-    threads = [threading.Thread(target=run, args=(texts[i::3] + texts[:20],)) for i in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert errors_of_concurrent_calls(run, chunks) == []
     counting = _CountingSplitter(splitter.nlp)
     assert counting.split_cached(texts, SegmentCache(path)) == splitter.split(texts)
     assert counting.split_texts == 0
