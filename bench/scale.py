@@ -7,8 +7,8 @@ all questions pooled, drawn with a fixed seed), analysed end to end into a fresh
 * per size and step (from the run manifest's ``timings``): seconds and peak memory (RSS of this process plus the
   unique memory of its child processes, sampled every 0.2 s), answers per second; total time and peak memory;
 * how the time grows with the size (seconds per 1,000 answers should stay about constant);
-* a second run of the first size on the same file and cache (cached excerpts, lemmas and embeddings):
-  the speed-up of a re-run;
+* a first and a second run of ``--rerun-size`` answers (100,000) on the same file and a fresh cache (the second
+  reuses the cached excerpts, lemmas and embeddings), step by step: the speed-up of a re-run;
 * for the largest size above the theme sample size: agreement (ARI) between the run's themes (fitted on a sample,
   then assigned) and a full fit on a random subset of 20,000 of its excerpts, over those excerpts.
 
@@ -157,7 +157,12 @@ def main() -> None:
         "--sizes", default="10000,100000,all", help="comma-separated sizes, 'all' for every answer ('' for none)"
     )
     parser.add_argument("--no-dask", action="store_true", help="run the heavy steps in the flow's process")
-    parser.add_argument("--rerun-size", type=int, help="answers of the cache re-run (default: the first size)")
+    parser.add_argument(
+        "--rerun-size",
+        type=int,
+        default=100_000,
+        help="answers of the cache re-run, a large survey (default 100000; 0: the first size)",
+    )
     args = parser.parse_args()
     from prefect.testing.utilities import prefect_test_harness
 
@@ -209,7 +214,7 @@ def _bench(args: argparse.Namespace, workers: int | None) -> None:
             totals,
         )
     )
-    first = surveys[0] if args.rerun_size is None else _export(_answers(), args.rerun_size, work)
+    first = surveys[0] if not args.rerun_size else _export(_answers(), args.rerun_size, work)
     rows = sum(1 for _ in first.open(encoding="utf-8")) - 1
     cold_manifest, cold, _ = _run(first, work / "cold", work / "cold-cache", "cold", workers)
     warm_manifest, warm, _ = _run(first, work / "cold", work / "cold-cache", "warm", workers)
