@@ -12,6 +12,7 @@ from rich.table import Table
 
 from verbatim.errors import VerbatimError
 from verbatim.flows.cli_learning import register as register_learning_commands
+from verbatim.flows.cli_options import DaskAddressOption, WorkersOption
 
 app = typer.Typer(
     help="Verbatim: themes and coded excerpts from the open questions of a French survey.",
@@ -53,17 +54,8 @@ def analyse(
     mask_name: Annotated[
         list[str] | None, typer.Option("--mask-name", help="extra name to pseudonymise (repeatable)")
     ] = None,
-    dask_address: Annotated[
-        str | None, typer.Option("--dask-address", help="tcp://HOST:PORT of a Dask scheduler for the heavy steps")
-    ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers",
-            min=1,
-            help="local worker processes for the heavy steps (default: one per core for files of 1 MiB or more)",
-        ),
-    ] = None,
+    dask_address: DaskAddressOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Analyse the open questions of SURVEY_FILE: themes and coded excerpts, in a run folder and the store."""
     from pydantic import ValidationError

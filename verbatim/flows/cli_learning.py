@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from verbatim.errors import VerbatimError
+from verbatim.flows.cli_options import DaskAddressOption, WorkersOption
 
 console = Console(stderr=True)
 out = Console()
@@ -78,6 +79,8 @@ def code(
     sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet (default: the first)")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="folder where the run folder is created")] = Path("data/runs"),
     seed: Annotated[int, typer.Option("--seed", help="seed of every random step")] = 42,
+    dask_address: DaskAddressOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Code the answers of SURVEY_FILE into the codebook of an earlier run: a new run, with candidate new themes."""
     from pydantic import ValidationError
@@ -99,6 +102,8 @@ def code(
             out_dir=out_dir,
             seed=seed,
             encoder=parameters.get("encoder", "use"),
+            dask_address=dask_address,
+            workers=workers,
         )
         table = read_survey(config.survey_file, sheet=config.sheet)
         select_columns(table, config.id_column, config.questions, config.attributes)
