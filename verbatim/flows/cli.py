@@ -12,7 +12,14 @@ from rich.table import Table
 
 from verbatim.errors import VerbatimError
 from verbatim.flows.cli_learning import register as register_learning_commands
-from verbatim.flows.cli_options import DaskAddressOption, WorkersOption
+from verbatim.flows.cli_options import (
+    AttributeOption,
+    DaskAddressOption,
+    OutOption,
+    SeedOption,
+    SheetOption,
+    WorkersOption,
+)
 
 app = typer.Typer(
     help="Verbatim: themes and coded excerpts from the open questions of a French survey.",
@@ -38,13 +45,11 @@ def analyse(
     survey_file: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-8 BOM, Windows-1252) or XLSX export")],
     id_column: Annotated[str, typer.Option("--id-column", help="column with the respondent id")],
     question: Annotated[list[str], typer.Option("--question", help="open-question column (repeat for several)")],
-    attribute: Annotated[
-        list[str] | None, typer.Option("--attribute", help="respondent attribute column (repeatable)")
-    ] = None,
-    out: Annotated[Path, typer.Option("--out", help="folder where the run folder is created")] = Path("data/runs"),
-    seed: Annotated[int, typer.Option("--seed", help="seed of every random step")] = 42,
+    attribute: AttributeOption = None,
+    out: OutOption = Path("data/runs"),
+    seed: SeedOption = 42,
     encoder: Annotated[str, typer.Option("--encoder", help="'use' or 'st:NAME_OR_PATH'")] = "use",
-    sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet (default: the first)")] = None,
+    sheet: SheetOption = None,
     keep_original: Annotated[
         bool, typer.Option("--keep-original", help="keep unmasked answers in the store (never in files)")
     ] = False,

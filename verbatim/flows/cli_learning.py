@@ -17,7 +17,14 @@ from rich.console import Console
 from rich.table import Table
 
 from verbatim.errors import VerbatimError
-from verbatim.flows.cli_options import DaskAddressOption, WorkersOption
+from verbatim.flows.cli_options import (
+    AttributeOption,
+    DaskAddressOption,
+    OutOption,
+    SeedOption,
+    SheetOption,
+    WorkersOption,
+)
 
 console = Console(stderr=True)
 out = Console()
@@ -73,12 +80,10 @@ def code(
     question: Annotated[
         list[str] | None, typer.Option("--question", help="open-question column (default: the codebook run's)")
     ] = None,
-    attribute: Annotated[
-        list[str] | None, typer.Option("--attribute", help="respondent attribute column (repeatable)")
-    ] = None,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet (default: the first)")] = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="folder where the run folder is created")] = Path("data/runs"),
-    seed: Annotated[int, typer.Option("--seed", help="seed of every random step")] = 42,
+    attribute: AttributeOption = None,
+    sheet: SheetOption = None,
+    out_dir: OutOption = Path("data/runs"),
+    seed: SeedOption = 42,
     dask_address: DaskAddressOption = None,
     workers: WorkersOption = None,
 ) -> None:
