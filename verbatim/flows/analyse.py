@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from prefect import flow, get_run_logger, task
+from prefect import Flow, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
@@ -125,6 +125,13 @@ def local_cluster(config: ConfigT) -> Iterator[ConfigT]:
         n_workers=workers, threads_per_worker=1, processes=True, env=env, dashboard_address=None
     ) as cluster:
         yield config.model_copy(update={"dask_address": cluster.scheduler_address})
+
+
+def run_steps(steps: Flow[[ConfigT], RunResult], config: ConfigT) -> RunResult:
+    """Run a flow's ``steps`` subflow on the task runner ``config`` asks for: its Dask scheduler, a local cluster
+    started (and closed) for a large survey, or the flow's own process."""
+    with local_cluster(config) as steps_config:
+        return steps.with_options(task_runner=task_runner_for(steps_config))(steps_config)
 
 
 @task(name="model themes", cache_policy=NO_CACHE)
@@ -311,8 +318,7 @@ def analyse_survey(config: AnalyseConfig) -> RunResult:
     flow starts for a large survey (``config.workers``); its only parameter is the configuration (Prefect stores
     flow parameters: never answers).
     """
-    with local_cluster(config) as steps_config:
-        return analysis_steps.with_options(task_runner=task_runner_for(steps_config))(steps_config)
+    return run_steps(analysis_steps, config)
 
 
 @flow(name="analyse_survey steps")

@@ -35,11 +35,10 @@ from verbatim.flows.analyse import (
     QuestionResult,
     RunResult,
     kept_originals,
-    local_cluster,
     new_run_id,
     read_survey_task,
     run_manifest,
-    task_runner_for,
+    run_steps,
     write_run,
 )
 from verbatim.flows.assemble import answer_outcomes
@@ -407,8 +406,7 @@ def code_new_answers(config: CodeConfig) -> RunResult:
     Like ``analyse_survey``: the steps run in a subflow on the task runner ``config.dask_address`` asks for (or on
     a local cluster for a large file), and the only parameter Prefect stores is the configuration (never answers).
     """
-    with local_cluster(config) as steps_config:
-        return coding_steps.with_options(task_runner=task_runner_for(steps_config))(steps_config)
+    return run_steps(coding_steps, config)
 
 
 @flow(name="code_new_answers steps")
