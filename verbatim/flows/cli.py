@@ -11,15 +11,20 @@ from rich.console import Console
 from rich.table import Table
 
 from verbatim.errors import VerbatimError
-from verbatim.flows.cli_learning import register as register_learning_commands
-from verbatim.flows.cli_options import (
+from verbatim.flows.cli_common import (
     AttributeOption,
     DaskAddressOption,
     OutOption,
     SeedOption,
     SheetOption,
     WorkersOption,
+    check_survey,
+    console,
+    fail,
+    invalid_options,
+    prefect_environment,
 )
+from verbatim.flows.cli_learning import register as register_learning_commands
 
 app = typer.Typer(
     help="Verbatim: themes and coded excerpts from the open questions of a French survey.",
@@ -27,17 +32,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
 
 
 @app.callback()
 def _root() -> None:
     """Verbatim: themes and coded excerpts from the open questions of a French survey."""
-
-
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]Error:[/bold red] {message}", highlight=False)
-    return typer.Exit(code=2)
 
 
 @app.command()
@@ -66,7 +65,6 @@ def analyse(
     from pydantic import ValidationError
 
     from verbatim.flows.config import AnalyseConfig, PseudonymisationConfig
-    from verbatim.formats.survey import build_answers, read_survey, select_columns
     from verbatim.nlp.encoders import make_encoder
 
     try:
@@ -86,24 +84,20 @@ def analyse(
             ),
         )
         make_encoder(config.encoder)
-        # Check the file and the columns before starting Prefect, so that a typo fails in a second, not in 20.
-        table = read_survey(config.survey_file, sheet=config.sheet)
-        select_columns(table, config.id_column, config.questions, config.attributes)
-        build_answers(table, config.id_column, config.questions, config.attributes)
+        table = check_survey(config)
     except ValidationError as exc:
-        raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        raise invalid_options(exc) from None
     except VerbatimError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(".cache") / "numba"))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry: the network is closed
+    prefect_environment()
     from verbatim.flows.analyse import analyse_survey
 
     console.print(f"Analysing {survey_file} ({table.n_rows} rows, {len(question)} question(s))…")
     try:
         result = analyse_survey(config)
     except VerbatimError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     _print_summary(result.manifest, result.folder)
 
 
@@ -142,7 +136,7 @@ def review(
     try:
         web = create_app(database_url, secure_cookies=secure_cookies or None, low_score=low_score)
     except VerbatimError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"Review app on http://{host}:{port}/ (Ctrl+C to stop)")
     uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
 
@@ -171,7 +165,7 @@ def user_add(
 
     roles = [str(r) for r in Role]
     if role not in roles:
-        raise _fail(f"unknown role '{role}'; roles are: {', '.join(roles)}")
+        raise fail(f"unknown role '{role}'; roles are: {', '.join(roles)}")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -179,7 +173,7 @@ def user_add(
     try:
         DecisionLog(Store(database_url)).add_user(name, Role(role), hash_password(password))
     except VerbatimError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"User '{name.strip()}' ({role}) created.")
 
 
@@ -240,21 +234,21 @@ def export_command(
         # Check the database, the run and the questions before starting Prefect: a typo fails in a second.
         url = resolve_url(config.database_url)
         if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-            raise _fail(f"database file {url.removeprefix('sqlite:///')} not found: give --database-url")
+            raise fail(f"database file {url.removeprefix('sqlite:///')} not found: give --database-url")
         store = Store(url)
         check_questions(store, config.run_id, config.questions)
         attributes = {
             a for r in [store.run(config.run_id)] for a in r.manifest.get("parameters", {}).get("attributes", [])
         }
         if config.chart_attribute and config.chart_attribute not in attributes:
-            raise _fail(
+            raise fail(
                 f"--chart-attribute {config.chart_attribute!r} is not an attribute of run {config.run_id}; "
                 f"its attributes are: {', '.join(sorted(attributes)) or 'none'}"
             )
     except ValidationError as exc:
-        raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        raise invalid_options(exc) from None
     except VerbatimError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from verbatim.flows.export import export_run
@@ -262,7 +256,7 @@ def export_command(
     try:
         result = export_run(config)
     except VerbatimError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     out_console = Console()
     for path in result.files:
         out_console.print(str(path), highlight=False)

@@ -8,7 +8,6 @@ FILE.xlsx`` and ``verbatim decisions import RUN_ID FILE.xlsx --as NAME``. Regist
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -17,32 +16,26 @@ from rich.console import Console
 from rich.table import Table
 
 from verbatim.errors import VerbatimError
-from verbatim.flows.cli_options import (
+from verbatim.flows.cli_common import (
     AttributeOption,
     DaskAddressOption,
     OutOption,
     SeedOption,
     SheetOption,
     WorkersOption,
+    check_survey,
+    console,
+    fail,
+    invalid_options,
+    prefect_environment,
 )
 
-console = Console(stderr=True)
 out = Console()
 
 decisions_app = typer.Typer(
     help="Review decisions in a spreadsheet: export a run's excerpts, import the edited sheet.",
     no_args_is_help=True,
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]Error:[/bold red] {message}", highlight=False)
-    return typer.Exit(code=2)
-
-
-def _prefect_environment() -> None:
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(".cache") / "numba"))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 def recode(run_id: Annotated[str, typer.Argument(help="the run whose decisions the machine learns from")]) -> None:
@@ -52,14 +45,14 @@ def recode(run_id: Annotated[str, typer.Argument(help="the run whose decisions t
     try:
         Store().run(run_id)  # a wrong run id fails in a second, before Prefect starts
     except VerbatimError as exc:
-        raise _fail(str(exc)) from None
-    _prefect_environment()
+        raise fail(str(exc)) from None
+    prefect_environment()
     from verbatim.flows.learning import RecodeConfig, recode_run
 
     try:
         result = recode_run(RecodeConfig(run_id=run_id))
     except VerbatimError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     for q in result.questions:
         table = Table(title=f"{q.question}: {q.method}, {q.n_examples} validated excerpts, "
                             f"{q.n_changed} excerpts changed theme")  # fmt: skip
@@ -90,7 +83,6 @@ def code(
     """Code the answers of SURVEY_FILE into the codebook of an earlier run: a new run, with candidate new themes."""
     from pydantic import ValidationError
 
-    from verbatim.formats.survey import build_answers, read_survey, select_columns
     from verbatim.models.store import Store
 
     try:
@@ -110,21 +102,19 @@ def code(
             dask_address=dask_address,
             workers=workers,
         )
-        table = read_survey(config.survey_file, sheet=config.sheet)
-        select_columns(table, config.id_column, config.questions, config.attributes)
-        build_answers(table, config.id_column, config.questions, config.attributes)
+        table = check_survey(config)
     except ValidationError as exc:
-        raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        raise invalid_options(exc) from None
     except VerbatimError as exc:
-        raise _fail(str(exc)) from None
-    _prefect_environment()
+        raise fail(str(exc)) from None
+    prefect_environment()
     from verbatim.flows.learning import code_new_answers
 
     console.print(f"Coding {survey_file} ({table.n_rows} rows) into the codebook of run {codebook}…")
     try:
         result = code_new_answers(config)
     except VerbatimError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     summary = Table(title=f"Run {result.run_id} (codebook of {codebook})")
     for column in ("question", "rows", "coded", "queued", "rejected", "excerpts", "method", "candidates"):
         summary.add_column(column, justify="left" if column in ("question", "method") else "right")
@@ -147,11 +137,11 @@ def export(
     from verbatim.models.store import Store
 
     if out_file.suffix.lower() != ".xlsx":
-        raise _fail(f"{out_file}: the sheet is written as .xlsx; give a file name ending in .xlsx")
+        raise fail(f"{out_file}: the sheet is written as .xlsx; give a file name ending in .xlsx")
     try:
         n = export_decisions(Store(), run_id, out_file)
     except VerbatimError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     out.print(f"{n} excerpts written to {out_file}: edit 'code' (or mark 'accept'), then "
               f"`verbatim decisions import {run_id} {out_file} --as NAME`.")  # fmt: skip
 
@@ -168,11 +158,11 @@ def import_(
     from verbatim.models.store import Store
 
     if not sheet_file.is_file():
-        raise _fail(f"{sheet_file} not found")
+        raise fail(f"{sheet_file} not found")
     try:
         report = import_decisions(Store(), run_id, sheet_file, coder, dry_run=dry_run)
     except VerbatimError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     counts = report.counts()
     verb = "would record" if dry_run else "recorded"
     out.print(f"{verb}: {counts['recode']} recodes, {counts['reject']} rejections, {counts['accept']} accepts; "

@@ -1,0 +1,68 @@
+"""What the commands share: the options of ``analyse`` and ``code`` (one definition, one help text), error messages,
+the survey check before Prefect starts, and the environment of the flows. Heavy imports stay inside functions, so
+that ``verbatim --help`` answers at once."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from verbatim.flows.config import AnalyseConfig
+    from verbatim.formats.survey import SurveyTable
+
+console = Console(stderr=True)
+
+AttributeOption = Annotated[
+    list[str] | None, typer.Option("--attribute", help="respondent attribute column (repeatable)")
+]
+SheetOption = Annotated[str | None, typer.Option("--sheet", help="XLSX sheet (default: the first)")]
+OutOption = Annotated[Path, typer.Option("--out", help="folder where the run folder is created")]
+SeedOption = Annotated[int, typer.Option("--seed", help="seed of every random step")]
+#: Where the heavy steps run.
+DaskAddressOption = Annotated[
+    str | None, typer.Option("--dask-address", help="tcp://HOST:PORT of a Dask scheduler for the heavy steps")
+]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="local worker processes for the heavy steps (default: one per core for files of 1 MiB or more)",
+    ),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` as an error and return the exit (status 2) to raise."""
+    console.print(f"[bold red]Error:[/bold red] {message}", highlight=False)
+    return typer.Exit(code=2)
+
+
+def invalid_options(exc: ValidationError) -> typer.Exit:
+    """A configuration refused by pydantic, as one line naming each option and what is wrong with it."""
+    return fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+
+
+def check_survey(config: AnalyseConfig) -> SurveyTable:
+    """Read the file and check its columns before Prefect starts, so that a typo fails in a second, not in 20.
+
+    Raises ``VerbatimError`` with what to fix."""
+    from verbatim.formats.survey import build_answers, read_survey, select_columns
+
+    table = read_survey(config.survey_file, sheet=config.sheet)
+    select_columns(table, config.id_column, config.questions, config.attributes)
+    build_answers(table, config.id_column, config.questions, config.attributes)
+    return table
+
+
+def prefect_environment() -> None:
+    """Settings the flows need and the user has not set: numba's cache in the project, no telemetry."""
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(".cache") / "numba"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry: the network is closed
