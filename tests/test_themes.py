@@ -24,6 +24,8 @@ from verbatim.nlp.themes import (
     AdaptiveClusterer,
     ThemeModel,
     candidate_sizes,
+    clustering_space,
+    lexical_coordinates,
     min_cluster_size_for,
     separation,
 )
@@ -159,6 +161,59 @@ def test_a_granularity_with_one_dominant_theme_is_not_chosen() -> None:
     for c in clusterer.selection_:
         if c["min_cluster_size"] == clusterer.chosen_[0]:
             assert c["largest"] <= 0.5 or all(o["largest"] > 0.5 for o in clusterer.selection_)
+
+
+def _sizes(labels: np.ndarray) -> list[int]:
+    return sorted(np.bincount(labels[labels != QUEUE]).tolist(), reverse=True)
+
+
+def test_a_theme_that_swallows_its_neighbours_is_cut_into_them() -> None:
+    rng = np.random.default_rng(0)
+    # Three groups side by side and a fourth a little apart: "excess of mass" takes the three as one theme.
+    x = np.vstack(
+        [rng.normal(loc=(5 * i, 0, 0, 0, 0), size=(60, 5)) for i in range(3)]
+        + [rng.normal(loc=(5, 10, 0, 0, 0), size=(60, 5))]
+    )
+    clusterer = AdaptiveClusterer(10, seed=0)
+    swallowed, _ = clusterer._hdbscan(x, 10, "eom")
+    assert _sizes(swallowed)[0] == 180
+    labels, _ = clusterer._eom(x, 10)
+    assert len(_sizes(labels)) == 4 and max(_sizes(labels)) <= 60
+    assert np.mean(labels != QUEUE) >= 0.75
+
+
+def test_a_dominant_theme_without_sub_themes_is_not_cut_into_noise() -> None:
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(size=(150, 5)), rng.normal(loc=30, size=(40, 5))])
+    labels, _ = AdaptiveClusterer(10, seed=0)._eom(x, 10)
+    assert _sizes(labels) == [150, 40]
+
+
+# -- the space that is clustered -----------------------------------------------------------------------------------
+def test_lexical_coordinates_bring_texts_sharing_lemmas_together() -> None:
+    docs = ["carte vitale perdre", "carte vitale renouveler", "mot passe oublier", "mot passe changer", ""] * 3
+    lexical = lexical_coordinates(docs, seed=0)
+    norms = np.linalg.norm(lexical, axis=1)
+    assert np.allclose(norms[[0, 1, 2, 3]], 1.0, atol=1e-5) and norms[4] == 0.0  # no lemma, no direction
+    sims = lexical @ lexical.T
+    assert sims[0, 1] > 0.3 > sims[0, 2]
+    assert np.array_equal(lexical, lexical_coordinates(docs, seed=0))
+    assert not lexical_coordinates(["", ""]).any()  # nothing to read: no lexical signal at all
+
+
+def test_the_clustered_space_weighs_lemmas_next_to_the_embedding() -> None:
+    rng = np.random.default_rng(0)
+    embeddings = rng.normal(size=(12, 8)).astype(np.float32) * 3
+    docs = ["carte vitale", "mot passe", "rendez-vous caf"] * 4
+    assert np.allclose(
+        clustering_space(embeddings, docs, weight=0), embeddings / np.linalg.norm(embeddings, axis=1)[:, None]
+    )
+    space = clustering_space(embeddings, docs, seed=0, weight=0.5)
+    semantic = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    lexical = lexical_coordinates(docs, seed=0)
+    unit = space / np.linalg.norm(space, axis=1, keepdims=True)
+    expected = (semantic @ semantic.T + 0.25 * (lexical @ lexical.T)) / 1.25
+    assert np.allclose(unit @ unit.T, expected, atol=1e-5)
 
 
 # -- labels --------------------------------------------------------------------------------------------------------
