@@ -268,6 +268,14 @@ def test_a_pair_never_written_as_such_keeps_its_strong_word() -> None:
     assert build_label(["outil pas", "terrain"], {"outil": "outils"}, texts) == "Outils, terrain"
 
 
+def test_a_pair_ending_on_a_negation_is_not_a_phrase() -> None:
+    texts = ["Les logiciels métier pas adaptés", "logiciel métier pas adapté au terrain", "logiciel métier lent"]
+    forms = {"métier": "métier", "logiciel": "logiciels", "adapté": "adaptés"}
+    label = build_label(["métier pas", "logiciel métier", "pas adapté"], forms, texts)
+    assert label == "Logiciels métier, pas adaptés"
+    assert choose_terms(["plus temps", "travail pas"]) == ["plus temps", "travail"]
+
+
 def test_labels_keep_acronyms_and_start_with_a_capital() -> None:
     label = build_label(["caf", "dossier"], {"dossier": "dossiers"}, ["La CAF perd les dossiers", "caf"])
     assert label == "CAF, dossiers"

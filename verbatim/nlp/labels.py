@@ -13,6 +13,8 @@ The rules, in order:
   "-ement" / "-er"), so the label never says "usager, usagers", "télétravail, télétravailler", "symptome,
   symptômes" or "organisation, organiser", and a pair that adds only a weak or common word to chosen ones is
   skipped too ("site info, info retraite");
+* a pair that ends on a negation ("métier pas", from "logiciels métier pas adaptés") stands for its first word,
+  which a later pair may then replace ("logiciel métier");
 * a single word that says nothing on its own ("pas", "très", "trop": :data:`WEAK_WORDS`), or that most excerpts of
   the question share (``common``: the question's own subject, e.g. "retraite" for a question about retirement),
   is used only when nothing better is left;
@@ -46,6 +48,9 @@ _MIN_STEM = 4
 WEAK_WORDS: frozenset[str] = MEANINGFUL | frozenset(
     {"trop", "bon", "bonne", "mauvais", "grand", "petit", "gros", "vrai", "ans", "an", "jour", "mois", "année", "rien"}
 )
+
+#: Words that end a lemma pair only as the front half of a negation ("ne ... pas adapté").
+NEGATIONS: frozenset[str] = frozenset({"pas", "jamais", "rien"})
 
 
 def surface_forms(lemma_lists: Sequence[Sequence[str]], surface_lists: Sequence[Sequence[str]]) -> dict[str, str]:
@@ -114,8 +119,18 @@ def _phrase(term: str, forms: dict[str, str], texts: Sequence[str]) -> str:
     return form
 
 
+def _without_dangling_negation(term: str) -> str:
+    """A pair that ends on a negation is the front of "ne ... pas" ("métier pas" from "logiciels métier pas
+    adaptés"): it stands for its first word."""
+    words = term.split()
+    if len(words) == 2 and words[1] in NEGATIONS and words[0] not in WEAK_WORDS:
+        return words[0]
+    return term
+
+
 def choose_terms(keywords: Sequence[str], common: Collection[str] = (), max_terms: int = 3) -> list[str]:
     """The keywords a label shows (see the module's rules), in keyword order."""
+    keywords = list(dict.fromkeys(_without_dangling_negation(t) for t in keywords))
 
     def pick(allow_weak: bool) -> list[str]:
         chosen: list[str] = []
