@@ -410,18 +410,15 @@ def multi_theme(corpus: Corpus, n_answers: int | None = None, seed: int = SEED, 
     # Why the others fail: no cut between the two texts, or, for a label missed, an excerpt of it queued, its label
     # the majority of no theme (absorbed by a theme of another label) or its excerpt placed in another label's theme.
     reasons: Counter[str] = Counter()
-    owned: dict[int, list[int]] = {}
-    for i, a in enumerate(owner):
-        owned.setdefault(a, []).append(i)
     majorities = set(majority.values())
     for a, ok in enumerate(recovered):
         if ok:
             continue
-        if len({truth[i] for i in owned[a]}) < 2:
+        if len({truth[i] for i in parts_of[a]}) < 2:
             reasons["not split at the join"] += 1
             continue
         for label in sorted(set(pairs[a]) - found[a]):
-            mine = [i for i in owned[a] if truth[i] == label]
+            mine = [i for i in parts_of[a] if truth[i] == label]
             if any(model.labels_[i] == QUEUE for i in mine):
                 reasons["queued"] += 1
             elif label not in majorities:
