@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import CORPORA
+from tests.excerpt_support import split_answers
 from verbatim.nlp.themes import QUEUE, ThemeModel
 
 pytestmark = pytest.mark.slow
@@ -35,16 +36,10 @@ def test_a_small_survey_gets_a_sensible_number_of_themes(  # type: ignore[no-unt
     answers: list[str], n_answers: int, splitter, use_encoder
 ) -> None:
     chosen = answers[:n_answers]
-    texts, lemmas, surfaces, groups = [], [], [], []
-    for a, (answer, parts) in enumerate(zip(chosen, splitter.split(chosen), strict=True)):
-        for s in parts:
-            texts.append(answer[s.start : s.end])
-            lemmas.append(s.lemmas)
-            surfaces.append(s.surfaces)
-            groups.append(str(a))
-    model = ThemeModel(seed=42).fit(use_encoder.encode(texts), lemmas, surfaces, texts, groups)
+    data = split_answers(chosen, [str(a) for a in range(len(chosen))], splitter, use_encoder)
+    model = ThemeModel(seed=42).fit(data.embeddings, data.lemmas, data.surfaces, data.texts, data.groups)
     sizes = sorted((len(t.members) for t in model.themes_), reverse=True)
-    n = len(texts)
+    n = len(data.texts)
     assert 2 <= len(sizes) <= n / 15, sizes  # not one theme; not a swarm (60 themes of 3 excerpts)
     assert sizes[0] <= 0.5 * n, sizes
     assert min(sizes) >= 5, sizes

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 
@@ -31,15 +29,7 @@ from verbatim.nlp.themes import (
 )
 
 from .conftest import SAMPLE
-
-
-@dataclass
-class Excerpts:
-    texts: list[str]
-    lemmas: list[tuple[str, ...]]
-    surfaces: list[tuple[str, ...]]
-    groups: list[str]
-    embeddings: np.ndarray
+from .excerpt_support import Excerpts, split_answers
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +37,7 @@ def difficultes(splitter, use_encoder) -> Excerpts:  # type: ignore[no-untyped-d
     table = read_survey(SAMPLE)
     ingested = build_answers(table, "id", ["difficultes"], [])
     answers = [a for a in ingested.answers if a.status is None]
-    texts, lemmas, surfaces, groups = [], [], [], []
-    for answer, parts in zip(answers, splitter.split([a.text for a in answers]), strict=True):
-        for s in parts:
-            texts.append(answer.text[s.start : s.end])
-            lemmas.append(s.lemmas)
-            surfaces.append(s.surfaces)
-            groups.append(answer.respondent_id)
-    return Excerpts(texts, lemmas, surfaces, groups, use_encoder.encode(texts))
+    return split_answers([a.text for a in answers], [a.respondent_id for a in answers], splitter, use_encoder)
 
 
 def _fit(data: Excerpts, seed: int = 42, **options: object) -> ThemeModel:
