@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "verbatim"
-GROUND = ("nlp", "models")
-MIDDLE = ("review", "formats")
+#: The floors of DESIGN.md, top first: a room imports its own floor and the floors below, never one above.
+FLOORS: list[tuple[str, ...]] = [("cli",), ("web",), ("flows",), ("formats",), ("nlp", "models")]
+ROOMS = [room for floor in FLOORS for room in floor]
+#: Modules every floor may import.
+SHARED = {"verbatim.errors", "verbatim.paths"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -26,24 +29,32 @@ def _files(room: str) -> list[Path]:
     return sorted((PACKAGE / room).rglob("*.py"))
 
 
-@pytest.mark.parametrize("room", GROUND)
-def test_ground_floor_imports_nothing_of_ours_but_errors(room: str) -> None:
+def _room_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "verbatim" and parts[1] in ROOMS else None
+
+
+def test_every_module_of_ours_sits_in_a_room() -> None:
+    loose = {p.name for p in PACKAGE.glob("*.py")} - {"__init__.py", "errors.py", "paths.py"}
+    assert not loose, f"modules outside the rooms of DESIGN.md: {sorted(loose)}"
+    assert sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__") == sorted(ROOMS)
+
+
+@pytest.mark.parametrize("room", ROOMS)
+def test_no_room_imports_a_floor_above_it(room: str) -> None:
+    level = next(i for i, floor in enumerate(FLOORS) if room in floor)
+    allowed = {r for floor in FLOORS[level:] for r in floor} - {r for r in FLOORS[level] if r != room}
     for path in _files(room):
-        ours = {n for n in _imports(path) if n.startswith("verbatim.")}
-        allowed = {n for n in ours if n == "verbatim.errors" or n.startswith(f"verbatim.{room}")}
-        assert ours == allowed, f"{path.relative_to(PACKAGE)} imports {sorted(ours - allowed)}"
+        ours = {n for n in _imports(path) if n.startswith("verbatim.") and n not in SHARED}
+        upward = {n for n in ours if _room_of(n) not in allowed}
+        assert not upward, f"{path.relative_to(PACKAGE)} imports {sorted(upward)} (a floor above, or a neighbour)"
 
 
-@pytest.mark.parametrize("room", [*GROUND, *MIDDLE])
+@pytest.mark.parametrize("room", ["nlp", "models", "formats", "web"])
 def test_only_flows_import_prefect(room: str) -> None:
+    """The web app launches flows through functions of ``flows/``; it never talks to Prefect itself."""
     for path in _files(room):
         assert not any(n == "prefect" or n.startswith("prefect.") for n in _imports(path)), path
-
-
-@pytest.mark.parametrize("room", MIDDLE)
-def test_middle_floor_never_imports_flows(room: str) -> None:
-    for path in _files(room):
-        assert not any(n.startswith("verbatim.flows") for n in _imports(path)), path
 
 
 def test_importing_nlp_loads_no_model() -> None:

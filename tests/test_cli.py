@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from tests.conftest import SAMPLE
-from verbatim.flows.cli import app
+from verbatim.cli.main import app
 
 runner = CliRunner()
 BASE = ["--id-column", "id", "--question", "difficultes"]

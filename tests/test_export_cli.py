@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.export_support import ReviewedRun, reviewed_run
-from verbatim.flows.cli import app
+from verbatim.cli.main import app
 from verbatim.models.store import Store
 
 runner = CliRunner()

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from tests.conftest import SAMPLE
@@ -26,8 +26,8 @@ from verbatim.models.decisions import DecisionLog, Role
 from verbatim.models.review import QUEUE, DecisionKind, ReviewStatus
 from verbatim.models.store import Store
 from verbatim.models.tables import AnswerRow, DecisionRow, DoubleCodingRow, ExcerptRow, UserRow
-from verbatim.review.app import create_app
-from verbatim.review.auth import hash_password, secret_key
+from verbatim.web.app import create_app
+from verbatim.web.auth import hash_password, secret_key
 
 PASSWORD = "mot-de-passe-solide"
 USERS = {
@@ -85,12 +85,12 @@ def free_port() -> int:
 
 
 def start_server(workdir: Path, port: int) -> subprocess.Popen[bytes]:
-    """``verbatim review`` in its own process, on loopback; returns once it answers."""
+    """``verbatim serve`` in its own process, on loopback; returns once it answers."""
     script = Path(sys.executable).with_name("verbatim")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "verbatim.flows.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "verbatim.cli"]
     env = {**os.environ, "VERBATIM_SECRET_KEY": "test-secret-key"}
     process = subprocess.Popen(
-        [*command, "review", "--port", str(port), "--database-url", db_url(workdir)],
+        [*command, "serve", "--port", str(port), "--database-url", db_url(workdir)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=open(workdir / f"server-{port}.log", "wb"),  # noqa: SIM115
@@ -502,6 +502,9 @@ def test_agreement_page_reports_kappa_and_alpha(
 
     # double coding: anne draws a seeded sample for bruno and chloe; each codes blind
     anne = people["anne"]
+    with store.session() as s:
+        # Other tests of this module may have decided on the excerpts the draw picks: only the blind codes count.
+        before_draw = s.scalar(select(func.coalesce(func.max(DecisionRow.id), 0)))
     draw = {"question": "1", "n": "6", "coder_a": "bruno", "coder_b": "chloe", "seed": "7"}
     assert anne.post(f"/runs/{run_id}/double-coding/draw", draw).status_code == 303
     with store.session() as s:
@@ -520,8 +523,13 @@ def test_agreement_page_reports_kappa_and_alpha(
         assert bruno.post(f"/runs/{run_id}/double-coding/code", data).status_code == 303
     assert people["diane"].post(f"/runs/{run_id}/double-coding/code", data).status_code == 403, "not diane's sample"
     with store.session() as s:
-        flagged = s.scalars(select(DecisionRow.double_coding).where(DecisionRow.excerpt_id.in_(sample))).all()
-    assert flagged and all(flagged)
+        blind_rows = s.execute(
+            select(DecisionRow.coder, DecisionRow.double_coding).where(
+                DecisionRow.excerpt_id.in_(sample), DecisionRow.id > before_draw
+            )
+        ).all()
+    assert sorted(c for c, _ in blind_rows) == ["bruno"] * 6 + ["chloe"] * 6, "one blind code per coder and excerpt"
+    assert all(flag for _, flag in blind_rows), "every blind code is flagged double coding"
     codes = agreement.researcher_codes(log.state(run_id, Q1), double_coding=True)
     alpha = agreement.krippendorff_alpha({c: {e: codes[c][e] for e in sample} for c in ("bruno", "chloe")})
     assert alpha.n_units == 6 and alpha.value is not None and alpha.value < 1
@@ -578,7 +586,7 @@ def test_acknowledged_decisions_survive_kill_9(run_id: str, workdir: Path, log: 
 
 # -- command line and secrets --------------------------------------------------------------------------------------
 def test_user_add_command(workdir: Path, run_id: str, store: Store) -> None:
-    from verbatim.flows.cli import app as cli
+    from verbatim.cli.main import app as cli
 
     runner = CliRunner()
     url = db_url(workdir)

@@ -1,5 +1,5 @@
 """The review app in a real browser: Debian's Chromium, headless, driven by Playwright, against a real
-``verbatim review`` server process on loopback, over a real analysis run of the sample survey."""
+``verbatim serve`` server process on loopback, over a real analysis run of the sample survey."""
 
 from __future__ import annotations
 

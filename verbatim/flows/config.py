@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from verbatim.nlp.pseudonymise import MaskCategory
+from verbatim.paths import cache_dir, runs_dir
 
 
 def available_cores() -> int:
@@ -45,7 +46,9 @@ class AnalyseConfig(BaseModel):
     questions: list[str] = Field(min_length=1, description="open-question columns to analyse")
     attributes: list[str] = Field(default_factory=list, description="respondent attribute columns to keep")
     sheet: str | None = Field(default=None, description="XLSX sheet name (default: the first sheet)")
-    out_dir: Path = Field(default=Path("data/runs"), description="where the run folder is created")
+    out_dir: Path = Field(
+        default_factory=runs_dir, description="where the run folder is created (VERBATIM_DATA_DIR/runs)"
+    )
     seed: int = Field(default=42, ge=0, description="seed of every random step: same input + seed = same output")
     encoder: str = Field(default="use", description="'use' (bundled multilingual USE v3) or 'st:NAME_OR_PATH'")
     placeholders: list[str] | None = Field(
@@ -54,9 +57,12 @@ class AnalyseConfig(BaseModel):
     min_words: int = Field(default=3, ge=1, description="sentences shorter than this join a neighbour")
     min_cluster_size: int | None = Field(default=None, ge=2, description="smallest theme; default: from corpus size")
     pseudonymisation: PseudonymisationConfig = Field(default_factory=PseudonymisationConfig)
-    database_url: str | None = Field(default=None, description="default: VERBATIM_DATABASE_URL or data/verbatim.db")
+    database_url: str | None = Field(
+        default=None, description="default: VERBATIM_DATABASE_URL or VERBATIM_DATA_DIR/verbatim.db"
+    )
     cache_dir: Path = Field(
-        default=Path("data/cache"), description="cache of embeddings and of excerpts with lemmas, keyed by text hashes"
+        default_factory=cache_dir,
+        description="cache of embeddings and of excerpts with lemmas, keyed by text hashes (VERBATIM_DATA_DIR/cache)",
     )
     n_process: int = Field(
         default=1,

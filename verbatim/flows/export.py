@@ -13,7 +13,16 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
-from verbatim.formats.exports import DEFAULT_ATTRIBUTION, ExportFormat, RunView, check_output, export, load_run
+from verbatim.errors import ConfigError
+from verbatim.formats.exports import (
+    DEFAULT_ATTRIBUTION,
+    ExportFormat,
+    RunView,
+    check_output,
+    check_questions,
+    export,
+    load_run,
+)
 from verbatim.models.store import Store
 
 
@@ -33,7 +42,22 @@ class ExportConfig(BaseModel):
     attribution: list[str] = Field(
         default_factory=lambda: list(DEFAULT_ATTRIBUTION), description="attributes naming a quote's author"
     )
-    database_url: str | None = Field(default=None, description="default: VERBATIM_DATABASE_URL or data/verbatim.db")
+    database_url: str | None = Field(
+        default=None, description="default: VERBATIM_DATABASE_URL or VERBATIM_DATA_DIR/verbatim.db"
+    )
+
+
+def check_export(store: Store, config: ExportConfig) -> None:
+    """What can be checked before anything is written (a ``ConfigError`` or ``StoreError`` saying what to fix): the
+    output's name, the run, its questions and the charts' attribute."""
+    check_output(config.format, config.out, config.excel_fr)
+    check_questions(store, config.run_id, config.questions)
+    attributes = set(store.run(config.run_id).manifest.get("parameters", {}).get("attributes", []))
+    if config.chart_attribute and config.chart_attribute not in attributes:
+        raise ConfigError(
+            f"--chart-attribute {config.chart_attribute!r} is not an attribute of run {config.run_id}; "
+            f"its attributes are: {', '.join(sorted(attributes)) or 'none'}"
+        )
 
 
 @dataclass

@@ -67,6 +67,7 @@ from verbatim.nlp.learning import (
     training_set,
 )
 from verbatim.nlp.themes import common_lemmas
+from verbatim.paths import cache_dir as default_cache_dir
 
 CANDIDATE_COLUMNS = [
     "question", "candidate_id", "label", "keywords", "n_excerpts", "n_respondents", "excerpt_ids",
@@ -94,7 +95,9 @@ class RecodeConfig(BaseModel):
 
     run_id: str
     learning: LearningSettings = Field(default_factory=LearningSettings)
-    database_url: str | None = Field(default=None, description="default: VERBATIM_DATABASE_URL or data/verbatim.db")
+    database_url: str | None = Field(
+        default=None, description="default: VERBATIM_DATABASE_URL or VERBATIM_DATA_DIR/verbatim.db"
+    )
     cache_dir: Path | None = Field(default=None, description="embedding cache; default: the run's own")
 
 
@@ -149,7 +152,7 @@ def embed_texts_task(texts: list[str], encoder_spec: str, cache_dir: Path) -> np
 def _encoder_and_cache(store: Store, run_id: str, cache_dir: Path | None) -> tuple[str, Path]:
     manifest = store.run(run_id).manifest
     spec = str(manifest.get("encoder", {}).get("spec") or "use")
-    cache = cache_dir or Path(str(manifest.get("parameters", {}).get("cache_dir") or "data/cache"))
+    cache = cache_dir or Path(str(manifest.get("parameters", {}).get("cache_dir") or default_cache_dir()))
     return spec, cache
 
 

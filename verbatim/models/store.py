@@ -1,6 +1,7 @@
 """The store: opens the database (migrating it to the current schema) and writes and reads analysis runs.
 
-SQLite (WAL) in ``data/verbatim.db`` by default; PostgreSQL (or any SQLAlchemy URL) through ``VERBATIM_DATABASE_URL``.
+SQLite (WAL) in ``verbatim.db`` of ``VERBATIM_DATA_DIR`` (default ``./data``) by default; PostgreSQL (or any
+SQLAlchemy URL) through ``VERBATIM_DATABASE_URL``.
 A run is written in one transaction: a failed run leaves nothing behind. The tables are in ``tables.py``; their
 history in ``migrations/`` (Alembic): opening an older database upgrades it in place.
 """
@@ -24,8 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from verbatim.errors import StoreError
 from verbatim.models.records import Answer, Coding, Excerpt, Respondent, Theme
 from verbatim.models.tables import AnswerRow, Base, CodingRow, ExcerptRow, RespondentRow, RunRow, ThemeRow
+from verbatim.paths import database_file
 
-DEFAULT_DATABASE = Path("data") / "verbatim.db"
 #: Rows per INSERT batch when a run is written: large surveys have a million rows, never all in memory as objects.
 INSERT_CHUNK = 5_000
 MACHINE_CODER = "machine"
@@ -65,8 +66,8 @@ def insert_machine_codings(
 
 
 def database_url(url: str | None = None) -> str:
-    """The URL given, else ``VERBATIM_DATABASE_URL``, else the SQLite file ``data/verbatim.db``."""
-    return url or os.environ.get("VERBATIM_DATABASE_URL") or f"sqlite:///{DEFAULT_DATABASE}"
+    """The URL given, else ``VERBATIM_DATABASE_URL``, else the SQLite file ``verbatim.db`` of the data folder."""
+    return url or os.environ.get("VERBATIM_DATABASE_URL") or f"sqlite:///{database_file()}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

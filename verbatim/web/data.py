@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from verbatim.errors import VerbatimError
 from verbatim.models.decisions import DecisionLog, QuestionState
-from verbatim.models.review import QUEUE, CurrentCode, Decision, ThemeState, resolve
+from verbatim.models.review import QUEUE, CurrentCode, Decision, ReviewStatus, ThemeState, lineage, resolve
 from verbatim.models.store import Store
 from verbatim.models.tables import AnswerRow, DoubleCodingRow, ExcerptRow, RespondentRow, RunRow, ThemeRow
 
@@ -299,6 +299,19 @@ def suggest(
         if t in active and t != code.theme_id and t not in result:
             result.append(t)
     return result[:limit]
+
+
+def in_queue(code: CurrentCode, threshold: float) -> bool:
+    """Waiting in the review queue: no theme and no decision yet, or a machine code scored below ``threshold``."""
+    return code.status == ReviewStatus.QUEUED or (code.status == ReviewStatus.MACHINE and code.score < threshold)
+
+
+_RELATIONS = {"merged into": "fusionné dans", "split into": "scindé vers"}
+
+
+def lineage_rows(state: QuestionState) -> list[tuple[int, str, int]]:
+    """(from, "fusionné dans" | "scindé vers", to), for themes that exist in the codebook."""
+    return [(a, _RELATIONS[relation], b) for a, relation, b in lineage(state.themes) if a in state.themes]
 
 
 def active_theme(state: QuestionState, theme_id: int) -> ThemeState:

@@ -5,11 +5,16 @@ that ``verbatim --help`` answers at once."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+from verbatim.errors import VerbatimError
+from verbatim.paths import runs_dir
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -23,7 +28,14 @@ AttributeOption = Annotated[
     list[str] | None, typer.Option("--attribute", help="respondent attribute column (repeatable)")
 ]
 SheetOption = Annotated[str | None, typer.Option("--sheet", help="XLSX sheet (default: the first)")]
-OutOption = Annotated[Path, typer.Option("--out", help="folder where the run folder is created")]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="folder where the run folder is created (default: VERBATIM_DATA_DIR/runs)"),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="default: VERBATIM_DATABASE_URL or VERBATIM_DATA_DIR/verbatim.db"),
+]
 SeedOption = Annotated[int, typer.Option("--seed", help="seed of every random step")]
 #: Where the heavy steps run.
 DaskAddressOption = Annotated[
@@ -48,6 +60,25 @@ def fail(message: str) -> typer.Exit:
 def invalid_options(exc: ValidationError) -> typer.Exit:
     """A configuration refused by pydantic, as one line naming each option and what is wrong with it."""
     return fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """What the user can fix ends the command with one error line and status 2: a refused option (pydantic) or a
+    ``VerbatimError`` (its message says what to do). The one place where the commands turn errors into words."""
+    from pydantic import ValidationError
+
+    try:
+        yield
+    except ValidationError as exc:
+        raise invalid_options(exc) from None
+    except VerbatimError as exc:
+        raise fail(str(exc)) from None
+
+
+def out_folder(out: Path | None) -> Path:
+    """The folder of new run folders: ``--out``, else ``VERBATIM_DATA_DIR/runs``."""
+    return out if out is not None else runs_dir()
 
 
 def check_survey(config: AnalyseConfig) -> SurveyTable:

@@ -1,4 +1,4 @@
-"""Accounts and sessions of the review app: argon2 password hashes, the session secret, CSRF tokens, and a small
+"""Accounts and sessions of the app: argon2 password hashes, the session secret, CSRF tokens, and a small
 brake on repeated wrong passwords."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from verbatim.errors import VerbatimError
+from verbatim.paths import secret_file
 
 SECRET_ENV = "VERBATIM_SECRET_KEY"
-DEFAULT_SECRET_FILE = Path("data") / ".secret_key"
 MIN_PASSWORD_LENGTH = 8
 
 _hasher = PasswordHasher()
@@ -37,8 +37,10 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def secret_key(path: Path = DEFAULT_SECRET_FILE) -> str:
-    """``VERBATIM_SECRET_KEY``, else the key kept in ``path`` (created once, readable by its owner only)."""
+def secret_key(path: Path | None = None) -> str:
+    """``VERBATIM_SECRET_KEY``, else the key kept in ``path`` (default: VERBATIM_DATA_DIR/.secret_key; created once,
+    readable by its owner only)."""
+    path = path or secret_file()
     from_env = os.environ.get(SECRET_ENV)
     if from_env:
         return from_env

@@ -1,4 +1,6 @@
-"""The ``verbatim`` command line."""
+"""The ``verbatim`` command line: ``analyse``, ``serve`` (alias ``review``), ``user``, ``export``, and the learning
+commands of :mod:`verbatim.cli.learning`. Each command parses its options and calls a flow, the store or the web app;
+the logic lives below."""
 
 from __future__ import annotations
 
@@ -10,10 +12,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from verbatim.errors import VerbatimError
-from verbatim.flows.cli_common import (
+from verbatim.cli.common import (
     AttributeOption,
     DaskAddressOption,
+    DatabaseOption,
     OutOption,
     SeedOption,
     SheetOption,
@@ -21,10 +23,12 @@ from verbatim.flows.cli_common import (
     check_survey,
     console,
     fail,
-    invalid_options,
+    out_folder,
     prefect_environment,
+    reported,
 )
-from verbatim.flows.cli_learning import register as register_learning_commands
+from verbatim.cli.learning import register as register_learning_commands
+from verbatim.cli.users import user_app
 
 app = typer.Typer(
     help="Verbatim: themes and coded excerpts from the open questions of a French survey.",
@@ -32,6 +36,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(user_app, name="user")
 
 
 @app.callback()
@@ -45,7 +50,7 @@ def analyse(
     id_column: Annotated[str, typer.Option("--id-column", help="column with the respondent id")],
     question: Annotated[list[str], typer.Option("--question", help="open-question column (repeat for several)")],
     attribute: AttributeOption = None,
-    out: OutOption = Path("data/runs"),
+    out: OutOption = None,
     seed: SeedOption = 42,
     encoder: Annotated[str, typer.Option("--encoder", help="'use' or 'st:NAME_OR_PATH'")] = "use",
     sheet: SheetOption = None,
@@ -62,18 +67,16 @@ def analyse(
     workers: WorkersOption = None,
 ) -> None:
     """Analyse the open questions of SURVEY_FILE: themes and coded excerpts, in a run folder and the store."""
-    from pydantic import ValidationError
-
     from verbatim.flows.config import AnalyseConfig, PseudonymisationConfig
     from verbatim.nlp.encoders import make_encoder
 
-    try:
+    with reported():
         config = AnalyseConfig(
             survey_file=survey_file,
             id_column=id_column,
             questions=question,
             attributes=attribute or [],
-            out_dir=out,
+            out_dir=out_folder(out),
             seed=seed,
             encoder=encoder,
             sheet=sheet,
@@ -85,19 +88,13 @@ def analyse(
         )
         make_encoder(config.encoder)
         table = check_survey(config)
-    except ValidationError as exc:
-        raise invalid_options(exc) from None
-    except VerbatimError as exc:
-        raise fail(str(exc)) from None
 
     prefect_environment()
     from verbatim.flows.analyse import analyse_survey
 
     console.print(f"Analysing {survey_file} ({table.n_rows} rows, {len(question)} question(s))…")
-    try:
+    with reported():
         result = analyse_survey(config)
-    except VerbatimError as exc:
-        raise fail(str(exc)) from None
     _print_summary(result.manifest, result.folder)
 
 
@@ -115,12 +112,10 @@ def _print_summary(manifest: dict[str, object], folder: Path) -> None:
 
 
 @app.command()
-def review(
+def serve(
     host: Annotated[str, typer.Option("--host", help="address to listen on (loopback by default)")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="port to listen on")] = 8000,
-    database_url: Annotated[
-        str | None, typer.Option("--database-url", help="default: VERBATIM_DATABASE_URL or data/verbatim.db")
-    ] = None,
+    database_url: DatabaseOption = None,
     secure_cookies: Annotated[
         bool, typer.Option("--secure-cookies", help="send the session cookie over https only (behind a TLS proxy)")
     ] = False,
@@ -128,53 +123,21 @@ def review(
         float, typer.Option("--low-score", min=0.0, max=1.0, help="machine scores below it go to the review queue")
     ] = 0.35,
 ) -> None:
-    """Serve the review app, in which researchers review analysis runs (login required)."""
+    """Serve the whole app (upload, analyses, review, downloads) and its HTTP API under /api/v1 (login required).
+
+    Everything it writes lives under VERBATIM_DATA_DIR (default ./data)."""
     import uvicorn
 
-    from verbatim.review.app import create_app
+    from verbatim.web.app import create_app
 
-    try:
+    prefect_environment()
+    with reported():
         web = create_app(database_url, secure_cookies=secure_cookies or None, low_score=low_score)
-    except VerbatimError as exc:
-        raise fail(str(exc)) from None
-    console.print(f"Review app on http://{host}:{port}/ (Ctrl+C to stop)")
+    console.print(f"Verbatim on http://{host}:{port}/ (API: http://{host}:{port}/api/v1/docs; Ctrl+C to stop)")
     uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
 
 
-user_app = typer.Typer(help="Accounts of the review app.", no_args_is_help=True)
-app.add_typer(user_app, name="user")
-
-
-@user_app.command("add")
-def user_add(
-    name: Annotated[str, typer.Argument(help="user name (used to log in)")],
-    role: Annotated[str, typer.Option("--role", help="admin | researcher | viewer")] = "researcher",
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="read the password from standard input (for scripts)")
-    ] = False,
-    database_url: Annotated[
-        str | None, typer.Option("--database-url", help="default: VERBATIM_DATABASE_URL or data/verbatim.db")
-    ] = None,
-) -> None:
-    """Create an account of the review app (the password is asked without being shown)."""
-    import sys
-
-    from verbatim.models.decisions import DecisionLog, Role
-    from verbatim.models.store import Store
-    from verbatim.review.auth import hash_password
-
-    roles = [str(r) for r in Role]
-    if role not in roles:
-        raise fail(f"unknown role '{role}'; roles are: {', '.join(roles)}")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        DecisionLog(Store(database_url)).add_user(name, Role(role), hash_password(password))
-    except VerbatimError as exc:
-        raise fail(str(exc)) from None
-    console.print(f"User '{name.strip()}' ({role}) created.")
+app.command("review", help="The same as `verbatim serve` (its former name).")(serve)
 
 
 @app.command("export")
@@ -205,19 +168,14 @@ def export_command(
             help="attribute naming a quote's author (repeatable; default: profession, structure, region)",
         ),
     ] = None,
-    database_url: Annotated[
-        str | None, typer.Option("--database-url", help="default: VERBATIM_DATABASE_URL or data/verbatim.db")
-    ] = None,
+    database_url: DatabaseOption = None,
 ) -> None:
     """Export run RUN_ID as it stands after review: coded quotes, codebook, REFI-QDA project or quote report."""
-    from pydantic import ValidationError
-
-    from verbatim.flows.export import ExportConfig
-    from verbatim.formats.exports import check_output, check_questions
+    from verbatim.flows.export import ExportConfig, check_export
     from verbatim.models.store import Store
     from verbatim.models.store import database_url as resolve_url
 
-    try:
+    with reported():
         config = ExportConfig(
             run_id=run_id,
             format=format,  # type: ignore[arg-type]
@@ -230,33 +188,17 @@ def export_command(
             **({"attribution": attribution} if attribution else {}),
             database_url=database_url,
         )
-        check_output(config.format, config.out, config.excel_fr)
         # Check the database, the run and the questions before starting Prefect: a typo fails in a second.
         url = resolve_url(config.database_url)
         if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
             raise fail(f"database file {url.removeprefix('sqlite:///')} not found: give --database-url")
-        store = Store(url)
-        check_questions(store, config.run_id, config.questions)
-        attributes = {
-            a for r in [store.run(config.run_id)] for a in r.manifest.get("parameters", {}).get("attributes", [])
-        }
-        if config.chart_attribute and config.chart_attribute not in attributes:
-            raise fail(
-                f"--chart-attribute {config.chart_attribute!r} is not an attribute of run {config.run_id}; "
-                f"its attributes are: {', '.join(sorted(attributes)) or 'none'}"
-            )
-    except ValidationError as exc:
-        raise invalid_options(exc) from None
-    except VerbatimError as exc:
-        raise fail(str(exc)) from None
+        check_export(Store(url), config)
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from verbatim.flows.export import export_run
 
-    try:
+    with reported():
         result = export_run(config)
-    except VerbatimError as exc:
-        raise fail(str(exc)) from None
     out_console = Console()
     for path in result.files:
         out_console.print(str(path), highlight=False)

@@ -2,8 +2,8 @@
 
 ``verbatim recode RUN_ID``, ``verbatim code NEW_SURVEY --codebook RUN_ID``, ``verbatim decisions export RUN_ID --out
 FILE.xlsx`` and ``verbatim decisions import RUN_ID FILE.xlsx --as NAME``. Registered on the main app by
-:func:`register` (``verbatim.flows.cli``). Every command reads the database named by ``VERBATIM_DATABASE_URL``
-(default ``data/verbatim.db``), like ``verbatim analyse``.
+:func:`register` (``verbatim.cli.main``). Every command reads the database named by ``VERBATIM_DATABASE_URL``
+(default ``VERBATIM_DATA_DIR/verbatim.db``), like ``verbatim analyse``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from verbatim.errors import VerbatimError
-from verbatim.flows.cli_common import (
+from verbatim.cli.common import (
     AttributeOption,
     DaskAddressOption,
     OutOption,
@@ -26,8 +25,9 @@ from verbatim.flows.cli_common import (
     check_survey,
     console,
     fail,
-    invalid_options,
+    out_folder,
     prefect_environment,
+    reported,
 )
 
 out = Console()
@@ -42,17 +42,13 @@ def recode(run_id: Annotated[str, typer.Argument(help="the run whose decisions t
     """Learn from the researchers' decisions on RUN_ID and write a new version of the machine's codes."""
     from verbatim.models.store import Store
 
-    try:
+    with reported():
         Store().run(run_id)  # a wrong run id fails in a second, before Prefect starts
-    except VerbatimError as exc:
-        raise fail(str(exc)) from None
     prefect_environment()
     from verbatim.flows.learning import RecodeConfig, recode_run
 
-    try:
+    with reported():
         result = recode_run(RecodeConfig(run_id=run_id))
-    except VerbatimError as exc:
-        raise fail(str(exc)) from None
     for q in result.questions:
         table = Table(title=f"{q.question}: {q.method}, {q.n_examples} validated excerpts, "
                             f"{q.n_changed} excerpts changed theme")  # fmt: skip
@@ -75,17 +71,15 @@ def code(
     ] = None,
     attribute: AttributeOption = None,
     sheet: SheetOption = None,
-    out_dir: OutOption = Path("data/runs"),
+    out_dir: OutOption = None,
     seed: SeedOption = 42,
     dask_address: DaskAddressOption = None,
     workers: WorkersOption = None,
 ) -> None:
     """Code the answers of SURVEY_FILE into the codebook of an earlier run: a new run, with candidate new themes."""
-    from pydantic import ValidationError
-
     from verbatim.models.store import Store
 
-    try:
+    with reported():
         parameters = Store().run(codebook).manifest.get("parameters", {})
         from verbatim.flows.learning import CodeConfig
 
@@ -96,25 +90,19 @@ def code(
             questions=question or parameters.get("questions", []),
             attributes=attribute if attribute is not None else parameters.get("attributes", []),
             sheet=sheet,
-            out_dir=out_dir,
+            out_dir=out_folder(out_dir),
             seed=seed,
             encoder=parameters.get("encoder", "use"),
             dask_address=dask_address,
             workers=workers,
         )
         table = check_survey(config)
-    except ValidationError as exc:
-        raise invalid_options(exc) from None
-    except VerbatimError as exc:
-        raise fail(str(exc)) from None
     prefect_environment()
     from verbatim.flows.learning import code_new_answers
 
     console.print(f"Coding {survey_file} ({table.n_rows} rows) into the codebook of run {codebook}…")
-    try:
+    with reported():
         result = code_new_answers(config)
-    except VerbatimError as exc:
-        raise fail(str(exc)) from None
     summary = Table(title=f"Run {result.run_id} (codebook of {codebook})")
     for column in ("question", "rows", "coded", "queued", "rejected", "excerpts", "method", "candidates"):
         summary.add_column(column, justify="left" if column in ("question", "method") else "right")
@@ -138,10 +126,8 @@ def export(
 
     if out_file.suffix.lower() != ".xlsx":
         raise fail(f"{out_file}: the sheet is written as .xlsx; give a file name ending in .xlsx")
-    try:
+    with reported():
         n = export_decisions(Store(), run_id, out_file)
-    except VerbatimError as exc:
-        raise fail(str(exc)) from None
     out.print(f"{n} excerpts written to {out_file}: edit 'code' (or mark 'accept'), then "
               f"`verbatim decisions import {run_id} {out_file} --as NAME`.")  # fmt: skip
 
@@ -159,10 +145,8 @@ def import_(
 
     if not sheet_file.is_file():
         raise fail(f"{sheet_file} not found")
-    try:
+    with reported():
         report = import_decisions(Store(), run_id, sheet_file, coder, dry_run=dry_run)
-    except VerbatimError as exc:
-        raise fail(str(exc)) from None
     counts = report.counts()
     verb = "would record" if dry_run else "recorded"
     out.print(f"{verb}: {counts['recode']} recodes, {counts['reject']} rejections, {counts['accept']} accepts; "

@@ -1,0 +1,3 @@
+from verbatim.cli.main import main
+
+main()

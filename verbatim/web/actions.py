@@ -1,0 +1,68 @@
+"""What a researcher does to a run, as plain functions over the decision log: the browser's forms and the JSON API
+call these, so that a rule (what may be accepted, which themes are targets) is written once. Each returns the
+decision(s) it appended, committed; bad input raises ``BadInput`` / ``NotFound`` with a French message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from verbatim.models.decisions import QuestionState, User
+from verbatim.models.review import QUEUE, Decision, DecisionKind
+from verbatim.web.data import BadInput, NotFound, ReviewData, active_theme
+from verbatim.web.pages import theme_name
+
+#: The actions on one excerpt, as the forms and the API name them.
+EXCERPT_ACTIONS = ("accept", "reject", "recode")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision
+    message: str
+
+
+def excerpt_in(state: QuestionState, excerpt_id: str) -> None:
+    if excerpt_id not in state.codes:
+        raise NotFound(f"L'extrait « {excerpt_id} » n'existe pas dans cette question.")
+
+
+def decide_excerpt(
+    data: ReviewData,
+    state: QuestionState,
+    me: User,
+    excerpt_id: str,
+    action: str,
+    *,
+    to_theme: int | None = None,
+    shown_theme: int | None = None,
+    seen: int | None = None,
+) -> Outcome:
+    """Accept, reject or recode one excerpt. ``shown_theme``: the code the user saw (default: the current one);
+    ``seen``: the latest decision they saw (conflict detection, see ``DecisionLog.decide``)."""
+    excerpt_in(state, excerpt_id)
+    current = state.codes[excerpt_id].theme_id if shown_theme is None else shown_theme
+    run_id, question = state.run_id, state.question
+    if action == "accept":
+        if current == QUEUE:
+            raise BadInput("Cet extrait n'a pas de thème à accepter : recodez-le vers un thème.")
+        decision = data.log.decide(
+            run_id, question, DecisionKind.ACCEPT, me.name, excerpt_id=excerpt_id, theme_id=current,
+            seen_decision_id=seen,
+        )  # fmt: skip
+        return Outcome(decision, f"Extrait {excerpt_id} accepté dans « {theme_name(state.themes, current)} ».")
+    if action == "reject":
+        decision = data.log.decide(
+            run_id, question, DecisionKind.REJECT, me.name, excerpt_id=excerpt_id, theme_id=current,
+            seen_decision_id=seen,
+        )  # fmt: skip
+        return Outcome(decision, f"Extrait {excerpt_id} rejeté : il part en file de revue.")
+    if action == "recode":
+        if to_theme is None:
+            raise BadInput("Champ manquant : thème cible.")
+        active_theme(state, to_theme)
+        decision = data.log.decide(
+            run_id, question, DecisionKind.RECODE, me.name, excerpt_id=excerpt_id, theme_id=current,
+            to_theme_id=to_theme, seen_decision_id=seen,
+        )  # fmt: skip
+        return Outcome(decision, f"Extrait {excerpt_id} recodé vers « {theme_name(state.themes, to_theme)} ».")
+    raise BadInput(f"Action inconnue : « {action[:40]} » (accept, reject ou recode).")

@@ -1,0 +1,152 @@
+"""What every page of the app shares: the Jinja2 templates and their French formatting, rendering with the session's
+CSRF token and flash message, the form readers, and the redirect after a POST."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+from starlette.datastructures import FormData
+
+from verbatim.models.decisions import Role
+from verbatim.models.review import QUEUE, DecisionKind, ReviewStatus, ThemeState
+from verbatim.web.auth import new_csrf_token
+from verbatim.web.data import BadInput, ReviewData
+
+HERE = Path(__file__).resolve().parent
+MAX_TEXT = 2000
+
+STATUS_LABELS = {
+    ReviewStatus.MACHINE: "proposé par la machine",
+    ReviewStatus.QUEUED: "en file de revue",
+    ReviewStatus.ACCEPTED: "accepté",
+    ReviewStatus.RECODED: "recodé",
+    ReviewStatus.REJECTED: "rejeté (file de revue)",
+}
+KIND_LABELS = {
+    DecisionKind.ACCEPT: "Acceptation",
+    DecisionKind.REJECT: "Rejet",
+    DecisionKind.RECODE: "Recodage",
+    DecisionKind.UNDO: "Annulation",
+    DecisionKind.RENAME: "Renommage",
+    DecisionKind.DESCRIBE: "Description",
+    DecisionKind.MERGE: "Fusion",
+    DecisionKind.CREATE_THEME: "Création de thème",
+}
+ROLE_LABELS = {Role.ADMIN: "administrateur", Role.RESEARCHER: "chercheur·e", Role.VIEWER: "lecture seule"}
+
+
+# -- formatting for the templates ------------------------------------------------------------------------------------
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{round(100 * value)}\u202f%"
+
+
+def num(value: float | None, digits: int = 2) -> str:
+    return "non défini" if value is None else f"{value:.{digits}f}".replace(".", ",")
+
+
+def date(value: datetime | None) -> str:
+    return "" if value is None else value.strftime("%d/%m/%Y %H:%M")
+
+
+def theme_name(themes: dict[int, ThemeState], theme_id: int | None) -> str:
+    if theme_id is None:
+        return "–"
+    if theme_id == QUEUE:
+        return "File de revue (aucun thème)"
+    theme = themes.get(theme_id)
+    return f"n° {theme_id} · {theme.label}" if theme else f"n° {theme_id}"
+
+
+def make_templates() -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
+    )
+    env.filters.update(pct=pct, num=num, date=date)
+    env.globals.update(
+        theme_name=theme_name,
+        STATUS_LABELS=STATUS_LABELS,
+        KIND_LABELS=KIND_LABELS,
+        ROLE_LABELS=ROLE_LABELS,
+        QUEUE=QUEUE,
+        quote=lambda s: quote(str(s), safe=""),
+    )
+    return Jinja2Templates(env=env)
+
+
+# -- the app's shared state ------------------------------------------------------------------------------------------
+def data_of(request: Request) -> ReviewData:
+    data: ReviewData = request.app.state.data
+    return data
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str) or not token:
+        token = new_csrf_token()
+        request.session["csrf"] = token
+    return token
+
+
+def flash(request: Request, message: str) -> None:
+    request.session["flash"] = message
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """``template`` with ``context``, the CSRF token, the flash message (shown once) and the logged-in user."""
+    name_in_session = request.session.get("user")
+    data = data_of(request)
+    context.update(
+        csrf=csrf_token(request),
+        flash=request.session.pop("flash", None),
+        me=context.get("me") or (data.log.user(name_in_session) if isinstance(name_in_session, str) else None),
+    )
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, template, context, status_code=status)
+
+
+# -- forms -------------------------------------------------------------------------------------------------------------
+def text(form: FormData, name: str, what: str, *, required: bool = True) -> str:
+    value = form.get(name)
+    found = value.strip() if isinstance(value, str) else ""
+    if required and not found:
+        raise BadInput(f"Champ manquant : {what}.")
+    if len(found) > MAX_TEXT:
+        raise BadInput(f"{what.capitalize()} : {MAX_TEXT} caractères au plus.")
+    return found
+
+
+def integer(form: FormData, name: str, what: str) -> int:
+    return parse_int(text(form, name, what), what)
+
+
+def parse_int(value: str, what: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise BadInput(f"{what.capitalize()} : un nombre entier est attendu, pas « {value[:40]} ».") from None
+
+
+def next_url(form: FormData, default: str) -> str:
+    """Where to go after the action: a path of this site only (never another site)."""
+    value = form.get("next")
+    if isinstance(value, str) and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+Form = Annotated[FormData, Depends(_form)]

@@ -1,0 +1,161 @@
+"""Reading pages: the runs, a run, a question's themes, a theme, the review queue, an excerpt."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from verbatim.models import agreement
+from verbatim.models.review import QUEUE, DecisionKind, ReviewStatus, undone
+from verbatim.web.data import NotFound, in_queue, lineage_rows
+from verbatim.web.pages import data_of, render
+from verbatim.web.security import Reader
+
+router = APIRouter()
+
+
+def _low_score(request: Request) -> float:
+    return float(request.app.state.low_score)
+
+
+@router.get("/", response_class=HTMLResponse)
+def runs_page(request: Request, me: Reader) -> Response:
+    return render(request, "runs.html", me=me, runs=data_of(request).runs())
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+def run_page(request: Request, me: Reader, run_id: str) -> Response:
+    data = data_of(request)
+    run = data.run(run_id)
+    questions = []
+    for number, question in enumerate(run.questions, start=1):
+        state = data.state(run_id, question)
+        queue = sum(1 for c in state.codes.values() if in_queue(c, _low_score(request)))
+        questions.append((number, question, state, agreement.progress(state), queue))
+    return render(request, "run.html", me=me, run=run, questions=questions)
+
+
+@router.get("/runs/{run_id}/q/{number}", response_class=HTMLResponse)
+def question_page(request: Request, me: Reader, run_id: str, number: int) -> Response:
+    data = data_of(request)
+    run, question = data.question(run_id, number)
+    state = data.state(run_id, question)
+    rows = data.theme_rows(run_id, question)
+    themes = []
+    for theme in state.active_themes():
+        ids = state.excerpts_of(theme.theme_id)
+        row = rows.get(theme.theme_id)
+        reps = [e for e in (row.representative_excerpt_ids if row else []) if e in ids][:2]
+        themes.append(
+            {
+                "theme": theme,
+                "n_excerpts": len(ids),
+                "n_respondents": data.respondents_of(state, ids),
+                "n_decided": sum(1 for e in ids if state.codes[e].decision_id is not None),
+                "keywords": list(row.keywords or [])[:8] if row else [],
+                "representatives": data.views(state, reps),
+                "breakdown": data.breakdown(state, ids),
+            }
+        )
+    queue = sum(1 for c in state.codes.values() if in_queue(c, _low_score(request)))
+    return render(
+        request,
+        "question.html",
+        me=me,
+        run=run,
+        number=number,
+        question=question,
+        state=state,
+        themes=themes,
+        queue=queue,
+        progress=agreement.progress(state),
+        lineage=lineage_rows(state),
+    )
+
+
+@router.get("/runs/{run_id}/q/{number}/themes/{theme_id}", response_class=HTMLResponse)
+def theme_page(request: Request, me: Reader, run_id: str, number: int, theme_id: int) -> Response:
+    data = data_of(request)
+    run, question = data.question(run_id, number)
+    state = data.state(run_id, question)
+    theme = state.themes.get(theme_id)
+    if theme is None:
+        raise NotFound(f"Le thème n° {theme_id} n'existe pas dans cette question.")
+    ids = state.excerpts_of(theme_id) if theme.active else []
+    views = data.views(state, ids)
+    order = {ReviewStatus.MACHINE: 0, ReviewStatus.QUEUED: 0}
+    views.sort(key=lambda v: (order.get(v.code.status, 1), v.code.score, v.excerpt_id))
+    row = data.theme_rows(run_id, question).get(theme_id)
+    reps = data.views(state, [e for e in (row.representative_excerpt_ids if row else []) if e in ids][:3])
+    theme_kinds = (DecisionKind.RENAME, DecisionKind.DESCRIBE, DecisionKind.MERGE, DecisionKind.CREATE_THEME)
+    theme_decisions = [d for d in state.decisions if d.kind in theme_kinds and theme_id in (d.theme_id, d.to_theme_id)]
+    return render(
+        request,
+        "theme.html",
+        me=me,
+        run=run,
+        number=number,
+        question=question,
+        state=state,
+        theme=theme,
+        row=row,
+        excerpts=views,
+        representatives=reps,
+        n_respondents=data.respondents_of(state, ids),
+        breakdown=data.breakdown(state, ids),
+        lineage=lineage_rows(state),
+        theme_decisions=theme_decisions,
+        undone=undone(state.decisions),
+        here=str(request.url.path),
+    )
+
+
+@router.get("/runs/{run_id}/q/{number}/queue", response_class=HTMLResponse)
+def queue_page(request: Request, me: Reader, run_id: str, number: int, seuil: float | None = None) -> Response:
+    data = data_of(request)
+    run, question = data.question(run_id, number)
+    state = data.state(run_id, question)
+    threshold = _low_score(request) if seuil is None else min(max(seuil, 0.0), 1.0)
+    ids = sorted(
+        (e for e, c in state.codes.items() if in_queue(c, threshold)),
+        key=lambda e: (state.codes[e].theme_id != QUEUE, state.codes[e].score, e),
+    )
+    n_rejected = sum(1 for c in state.codes.values() if c.status == ReviewStatus.REJECTED)
+    return render(
+        request,
+        "queue.html",
+        me=me,
+        run=run,
+        number=number,
+        question=question,
+        state=state,
+        excerpts=data.views(state, ids, with_suggestions=True),
+        threshold=threshold,
+        n_rejected=n_rejected,
+        here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+    )
+
+
+@router.get("/runs/{run_id}/q/{number}/excerpt", response_class=HTMLResponse)
+def excerpt_page(request: Request, me: Reader, run_id: str, number: int, id: str) -> Response:
+    data = data_of(request)
+    run, question = data.question(run_id, number)
+    state = data.state(run_id, question)
+    view = data.excerpt_view(state, id)
+    history = [d for d in state.decisions if d.excerpt_id == id]
+    return render(
+        request,
+        "excerpt.html",
+        me=me,
+        run=run,
+        number=number,
+        question=question,
+        state=state,
+        e=view,
+        history=history,
+        undone=undone(state.decisions),
+        by_id={d.id: d for d in state.decisions},
+        here=f"/runs/{quote(run_id)}/q/{number}/excerpt?id={quote(id, safe='')}",
+    )

@@ -1,0 +1,169 @@
+"""Decisions from the browser: one excerpt, a selection, a theme's name, a merge, an undo. Each is appended to the
+log and committed before the redirect that acknowledges it."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from verbatim.models.review import QUEUE, DecisionKind, undone
+from verbatim.web.actions import decide_excerpt, excerpt_in
+from verbatim.web.data import BadInput, NotFound, active_theme
+from verbatim.web.pages import (
+    Form,
+    data_of,
+    flash,
+    integer,
+    next_url,
+    parse_int,
+    redirect,
+    text,
+    theme_name,
+)
+from verbatim.web.security import Writer
+
+router = APIRouter()
+
+
+def _seen(form: FormData, name: str = "seen") -> int | None:
+    value = form.get(name)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return max(int(value), 0)
+    except ValueError:
+        raise BadInput("Identifiant de décision vu invalide.") from None
+
+
+@router.post("/runs/{run_id}/q/{number}/decide")
+def decide(request: Request, me: Writer, form: Form, run_id: str, number: int) -> Response:
+    """One excerpt: accept, reject, recode to a theme, or recode to a new theme."""
+    data = data_of(request)
+    _run, question = data.question(run_id, number)
+    state = data.state(run_id, question)
+    excerpt_id = text(form, "excerpt_id", "extrait")
+    excerpt_in(state, excerpt_id)
+    action = text(form, "action", "action")
+    shown = form.get("theme")
+    shown_theme = int(shown) if isinstance(shown, str) and shown.lstrip("-").isdigit() else None
+    back = next_url(form, f"/runs/{quote(run_id)}/q/{number}/excerpt?id={quote(excerpt_id, safe='')}")
+    if action == "new_theme":
+        label = text(form, "label", "nom du nouveau thème")
+        new_id = data.log.create_theme(run_id, question, me.name, label, excerpt_ids=[excerpt_id])
+        flash(request, f"Nouveau thème n° {new_id} « {label} » créé avec l'extrait {excerpt_id}.")
+        return redirect(back)
+    to_theme = None
+    if action.startswith("recode:"):
+        action, to_theme = "recode", parse_int(action[7:], "thème")
+    elif action == "recode":
+        to_theme = integer(form, "to_theme", "thème cible")
+    outcome = decide_excerpt(
+        data, state, me, excerpt_id, action, to_theme=to_theme, shown_theme=shown_theme, seen=_seen(form)
+    )
+    flash(request, outcome.message)
+    return redirect(back)
+
+
+@router.post("/runs/{run_id}/q/{number}/bulk")
+def bulk(request: Request, me: Writer, form: Form, run_id: str, number: int) -> Response:
+    """The selected excerpts: accept, reject, recode to a theme, or split into a new theme."""
+    data = data_of(request)
+    _run, question = data.question(run_id, number)
+    state = data.state(run_id, question)
+    ids = [e for e in form.getlist("excerpt_ids") if isinstance(e, str)]
+    if not ids:
+        raise BadInput("Aucun extrait sélectionné : cochez au moins un extrait.")
+    for e in ids:
+        excerpt_in(state, e)
+    action = text(form, "action", "action")
+    back = next_url(form, f"/runs/{quote(run_id)}/q/{number}")
+    if action == "split":
+        label = text(form, "label", "nom du nouveau thème")
+        parent = integer(form, "theme", "thème d'origine")
+        active_theme(state, parent)
+        new_id = data.log.create_theme(run_id, question, me.name, label, parent_theme_id=parent, excerpt_ids=ids)
+        flash(request, f"{len(ids)} extrait(s) déplacé(s) vers le nouveau thème n° {new_id} « {label} ».")
+        return redirect(back)
+    target = None
+    if action == "recode":
+        target = integer(form, "to_theme", "thème cible")
+        active_theme(state, target)
+    elif action == "accept":
+        if any(state.codes[e].theme_id == QUEUE for e in ids):
+            raise BadInput("La sélection contient des extraits sans thème : recodez-les plutôt.")
+    elif action != "reject":
+        raise BadInput(f"Action inconnue : « {action[:40]} ».")
+    kind = {"accept": DecisionKind.ACCEPT, "reject": DecisionKind.REJECT, "recode": DecisionKind.RECODE}[action]
+    items: list[dict[str, object]] = [
+        {
+            "kind": kind,
+            "excerpt_id": e,
+            "theme_id": state.codes[e].theme_id,
+            "to_theme_id": target,
+            "seen_decision_id": _seen(form, f"seen-{e}"),
+        }
+        for e in ids
+    ]
+    data.log.decide_many(run_id, question, me.name, items)
+    verb = {"accept": "accepté(s)", "reject": "rejeté(s)", "recode": "recodé(s)"}[action]
+    flash(request, f"{len(ids)} extrait(s) {verb}.")
+    return redirect(back)
+
+
+@router.post("/runs/{run_id}/q/{number}/themes/{theme_id}/edit")
+def edit_theme(request: Request, me: Writer, form: Form, run_id: str, number: int, theme_id: int) -> Response:
+    """Rename and / or describe a theme (one decision for each field that changed)."""
+    data = data_of(request)
+    _run, question = data.question(run_id, number)
+    state = data.state(run_id, question)
+    theme = active_theme(state, theme_id)
+    label = text(form, "label", "nom du thème")
+    description = text(form, "description", "description", required=False)
+    items: list[dict[str, object]] = []
+    if label != theme.label:
+        items.append({"kind": DecisionKind.RENAME, "theme_id": theme_id, "text": label})
+    if description != theme.description:
+        items.append({"kind": DecisionKind.DESCRIBE, "theme_id": theme_id, "text": description})
+    if items:
+        data.log.decide_many(run_id, question, me.name, items)
+        flash(request, "Thème mis à jour.")
+    else:
+        flash(request, "Rien à changer : le nom et la description sont les mêmes.")
+    return redirect(next_url(form, f"/runs/{quote(run_id)}/q/{number}/themes/{theme_id}"))
+
+
+@router.post("/runs/{run_id}/q/{number}/themes/{theme_id}/merge")
+def merge_theme(request: Request, me: Writer, form: Form, run_id: str, number: int, theme_id: int) -> Response:
+    data = data_of(request)
+    _run, question = data.question(run_id, number)
+    state = data.state(run_id, question)
+    active_theme(state, theme_id)
+    target = integer(form, "into", "thème dans lequel fusionner")
+    active_theme(state, target)
+    if target == theme_id:
+        raise BadInput("Un thème ne peut pas être fusionné dans lui-même.")
+    data.log.merge(run_id, question, me.name, theme_id, target)
+    flash(request, f"« {theme_name(state.themes, theme_id)} » fusionné dans « {theme_name(state.themes, target)} ».")
+    return redirect(f"/runs/{quote(run_id)}/q/{number}/themes/{target}")
+
+
+@router.post("/runs/{run_id}/q/{number}/undo")
+def undo(request: Request, me: Writer, form: Form, run_id: str, number: int) -> Response:
+    data = data_of(request)
+    _run, question = data.question(run_id, number)
+    state = data.state(run_id, question)
+    decision_id = integer(form, "decision_id", "décision à annuler")
+    target = next((d for d in state.decisions if d.id == decision_id), None)
+    if target is None:
+        raise NotFound(f"La décision n° {decision_id} n'existe pas dans cette question.")
+    if decision_id in undone(state.decisions):
+        raise BadInput(f"La décision n° {decision_id} est déjà annulée.")
+    data.log.decide(
+        run_id, question, DecisionKind.UNDO, me.name, excerpt_id=target.excerpt_id, theme_id=target.theme_id,
+        undoes_id=decision_id,
+    )  # fmt: skip
+    flash(request, f"Décision n° {decision_id} annulée.")
+    return redirect(next_url(form, f"/runs/{quote(run_id)}/q/{number}"))
