@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -100,6 +100,7 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(20))  # admin | researcher | viewer
     password_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())  # deactivated accounts cannot log in
 
 
 class DecisionRow(Base):
@@ -137,3 +138,50 @@ class DoubleCodingRow(Base):
     coder_a: Mapped[str] = mapped_column(String(200))
     coder_b: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AnalysisRow(Base):
+    """A flow run launched from the app or the API (analyse, recode, code a new wave) and its progress, as the
+    progress page shows it. ``upload_path`` holds the raw upload until the flow has pseudonymised it."""
+
+    __tablename__ = "analyses"
+    analysis_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # analyse | recode | code
+    name: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20))  # queued | running | completed | failed
+    step: Mapped[str] = mapped_column(Text)
+    progress: Mapped[float] = mapped_column(Float)  # 0 to 1
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    upload_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    upload_name: Mapped[str | None] = mapped_column(Text, nullable=True)  # as the user named it: shown, never a path
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SessionRow(Base):
+    """A login session of the app. The cookie names it; logout, a password or role change and deactivation revoke
+    it on the server, so a copied cookie stops working in every worker process."""
+
+    __tablename__ = "sessions"
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ApiTokenRow(Base):
+    """A personal API token (``Authorization: Bearer``), stored as its SHA-256: it acts with its user's role."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_name: Mapped[str] = mapped_column(String(200), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
