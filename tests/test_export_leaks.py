@@ -39,6 +39,7 @@ def test_no_export_contains_masked_text(reviewed: ReviewedRun, tmp_path: Path) -
         "codebook": tmp_path / "codebook",
         "qdpx": tmp_path / "project.qdpx",
         "report": tmp_path / "report",
+        "respondents": tmp_path / "respondents.sav",
     }
     files: list[Path] = []
     for fmt, out in outputs.items():
@@ -50,7 +51,7 @@ def test_no_export_contains_masked_text(reviewed: ReviewedRun, tmp_path: Path) -
             database_url=reviewed.database_url,
         )
     ).files  # fmt: skip
-    assert {p.suffix for p in files} >= {".csv", ".xlsx", ".qdc", ".qdpx", ".md", ".docx", ".png"}
+    assert {p.suffix for p in files} >= {".csv", ".xlsx", ".qdc", ".qdpx", ".md", ".docx", ".png", ".sav"}
     assert all(p.is_file() for p in files) and sorted(tmp_path.rglob("*.partial")) == []
     masked = 0
     for path in files:

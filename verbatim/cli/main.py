@@ -143,10 +143,14 @@ app.command("review", help="The same as `verbatim serve` (its former name).")(se
 @app.command("export")
 def export_command(
     run_id: Annotated[str, typer.Argument(help="the run to export (see the run folder's name or manifest)")],
-    format: Annotated[str, typer.Option("--format", help="csv | xlsx | codebook | qdpx | report")],
+    format: Annotated[str, typer.Option("--format", help="csv | xlsx | codebook | qdpx | report | respondents")],
     out: Annotated[
         Path,
-        typer.Option("--out", help="file (csv, xlsx, qdpx; codebook .csv/.xlsx/.qdc) or folder (codebook, report)"),
+        typer.Option(
+            "--out",
+            help="file (csv, xlsx, qdpx; codebook .csv/.xlsx/.qdc; respondents .csv/.xlsx/.sav) "
+            "or folder (codebook, report)",
+        ),
     ],
     validated_only: Annotated[
         bool, typer.Option("--validated-only", help="only excerpts accepted or recoded by a researcher")
@@ -170,7 +174,8 @@ def export_command(
     ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Export run RUN_ID as it stands after review: coded quotes, codebook, REFI-QDA project or quote report."""
+    """Export run RUN_ID as it stands after review: coded quotes, codebook, REFI-QDA project, quote report or
+    respondents table."""
     from verbatim.flows.export import ExportConfig, check_export
     from verbatim.models.store import Store
     from verbatim.models.store import database_url as resolve_url

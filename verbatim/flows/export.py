@@ -32,8 +32,11 @@ class ExportConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     run_id: str = Field(min_length=1, description="the run to export")
-    format: ExportFormat = Field(description="csv | xlsx | codebook | qdpx | report")
-    out: Path = Field(description="file (csv, xlsx, qdpx; codebook .csv/.xlsx/.qdc) or folder (codebook, report)")
+    format: ExportFormat = Field(description="csv | xlsx | codebook | qdpx | report | respondents")
+    out: Path = Field(
+        description="file (csv, xlsx, qdpx; codebook .csv/.xlsx/.qdc; respondents .csv/.xlsx/.sav) "
+        "or folder (codebook, report)"
+    )
     validated_only: bool = Field(default=False, description="only excerpts accepted or recoded by a researcher")
     excel_fr: bool = Field(default=False, description="CSV for French Excel: UTF-8 BOM, ';', decimal comma")
     questions: list[str] = Field(default_factory=list, description="questions to export (default: all)")
@@ -98,7 +101,8 @@ def write_export_task(run: RunView, config: ExportConfig) -> list[Path]:
 
 @flow(name="export_run")
 def export_run(config: ExportConfig) -> ExportResult:
-    """Export a run of the store (codebook and codes as they stand now) as CSV, XLSX, codebook, REFI-QDA or report."""
+    """Export a run of the store (codebook and codes as they stand now) as CSV, XLSX, codebook, REFI-QDA, report or
+    respondents table."""
     check_output(config.format, config.out, config.excel_fr)
     run = read_run_task(config)
     files = write_export_task(run, config)

@@ -5,7 +5,8 @@
 | ``csv`` / ``xlsx`` | coded quotes, one row per excerpt, with respondent attributes and review state | :mod:`.quotes` |
 | ``codebook`` | themes with counts and lineage: CSV, XLSX and REFI-QDA ``.qdc`` | :mod:`.codebook` |
 | ``qdpx`` | a REFI-QDA project for NVivo, ATLAS.ti, MAXQDA, QualCoder (and :func:`read_qdpx`) | :mod:`.refi_qda` |
-| ``report`` | the quote report: Markdown + PNG charts, and DOCX | :mod:`.report` |
+| ``report`` | the quote report: Markdown + PNG charts, and DOCX (one ZIP of it: :func:`zip_folder`) | :mod:`.report` |
+| ``respondents`` | a row per respondent, 0/1 per theme, answer status: CSV, XLSX, SPSS .sav | :mod:`.respondents` |
 
 Every file is written at once (a hidden temporary file renamed into place): an error leaves nothing half-written.
 Only pseudonymised text is read (see :mod:`.data`).
@@ -18,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from verbatim.errors import ConfigError
+from verbatim.formats.exports.archive import zip_folder
 from verbatim.formats.exports.cells import neutralise_csv, sheet_names, staged_folder
 from verbatim.formats.exports.citations import DEFAULT_ATTRIBUTION, Quote, QuoteChoice, choose_quotes, trim
 from verbatim.formats.exports.codebook import write_codebook_csv, write_codebook_xlsx, write_qdc
@@ -25,6 +27,12 @@ from verbatim.formats.exports.data import QUEUE_LABEL, QuestionView, RunView, ch
 from verbatim.formats.exports.quotes import write_quotes_csv, write_quotes_xlsx
 from verbatim.formats.exports.refi_qda import QdpxProject, read_qdpx, write_qdpx
 from verbatim.formats.exports.report import write_report
+from verbatim.formats.exports.respondents import (
+    write_respondents,
+    write_respondents_csv,
+    write_respondents_sav,
+    write_respondents_xlsx,
+)
 
 
 class ExportFormat(StrEnum):
@@ -33,6 +41,7 @@ class ExportFormat(StrEnum):
     CODEBOOK = "codebook"
     QDPX = "qdpx"
     REPORT = "report"
+    RESPONDENTS = "respondents"
 
 
 #: What ``--out`` names for each format: a file with one of these suffixes, or a folder (``None``).
@@ -42,6 +51,7 @@ FILE_SUFFIXES: dict[ExportFormat, tuple[str, ...]] = {
     ExportFormat.QDPX: (".qdpx",),
     ExportFormat.CODEBOOK: (".csv", ".xlsx", ".qdc", ""),
     ExportFormat.REPORT: ("",),
+    ExportFormat.RESPONDENTS: (".csv", ".xlsx", ".sav"),
 }
 
 
@@ -54,6 +64,15 @@ def check_output(fmt: ExportFormat, out: Path, excel_fr: bool = False) -> None:
             raise ConfigError(f"--format {fmt} writes a {allowed[0]} file: give --out a name ending in {allowed[0]}")
         if out.is_dir():
             raise ConfigError(f"--out {out} is a folder: give a file name ending in {allowed[0]}")
+    elif fmt == ExportFormat.RESPONDENTS:
+        if suffix not in allowed:
+            raise ConfigError(
+                f"--format respondents writes one file ending in .csv, .xlsx or .sav: got {out.name or out}"
+            )
+        if out.is_dir():
+            raise ConfigError(f"--out {out} is a folder: give a file name ending in .csv, .xlsx or .sav")
+        if excel_fr and suffix != ".csv":
+            raise ConfigError("--excel-fr applies to CSV files: give --out a name ending in .csv")
     elif fmt == ExportFormat.CODEBOOK:
         if suffix and suffix not in allowed:
             raise ConfigError(
@@ -66,8 +85,10 @@ def check_output(fmt: ExportFormat, out: Path, excel_fr: bool = False) -> None:
             raise ConfigError(f"--out {out} is a file: give a folder for codebook.csv, .xlsx and .qdc")
     elif (out.exists() and not out.is_dir()) or suffix in (".md", ".docx", ".pdf", ".zip", ".csv", ".xlsx"):
         raise ConfigError(f"--format report writes a folder (report.md, report.docx, charts): {out} is a file name")
-    if excel_fr and fmt not in (ExportFormat.CSV, ExportFormat.CODEBOOK):
-        raise ConfigError("--excel-fr applies to CSV files: use it with --format csv or --format codebook")
+    if excel_fr and fmt not in (ExportFormat.CSV, ExportFormat.CODEBOOK, ExportFormat.RESPONDENTS):
+        raise ConfigError(
+            "--excel-fr applies to CSV files: use it with --format csv, --format codebook or --format respondents"
+        )
 
 
 def export(
@@ -89,6 +110,8 @@ def export(
         return [write_quotes_xlsx(run, out, validated_only)]
     if fmt == ExportFormat.QDPX:
         return [write_qdpx(run, out, validated_only)]
+    if fmt == ExportFormat.RESPONDENTS:
+        return [write_respondents(run, out, excel_fr)]
     if fmt == ExportFormat.CODEBOOK:
         suffix = out.suffix.lower()
         if suffix == ".csv":
@@ -131,4 +154,9 @@ __all__ = [
     "write_quotes_csv",
     "write_quotes_xlsx",
     "write_report",
+    "write_respondents",
+    "write_respondents_csv",
+    "write_respondents_sav",
+    "write_respondents_xlsx",
+    "zip_folder",
 ]

@@ -22,12 +22,12 @@ from typing import Any
 from lxml import etree
 from openpyxl import Workbook
 
-from verbatim.formats.exports.cells import write_atomically, xml_text
+from verbatim.formats.exports.cells import fill_sheet, write_atomically, write_csv, xml_text
 from verbatim.formats.exports.data import QuestionView, RunView, ThemeView
-from verbatim.formats.exports.quotes import CODEBOOK_SHEET, fill_sheet, write_csv
 from verbatim.models.review import lineage
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+CODEBOOK_SHEET = "Codebook"
 GUID_NAMESPACE = uuid.UUID("5b0c4a52-3f7e-5d1a-9a43-7b1e2f0d9c11")  # Verbatim's namespace for REFI-QDA GUIDs
 
 #: Colours of the codes: Tableau 20 (distinct, readable on white), one per theme in order, then round again.

@@ -68,6 +68,8 @@ class QuestionView:
     excerpts: list[ExcerptView]  # in survey row order, then by position in the answer
     answers: dict[str, str]  # respondent id -> pseudonymised answer text (every answer, rejected ones included)
     statuses: dict[str, str]  # respondent id -> coded | queued | rejected
+    reasons: dict[str, str] = field(default_factory=dict)  # respondent id -> why its answer was rejected
+    number: int = 0  # 1-based place of the question in the run (all its questions), 0 when unknown
 
     def label(self, theme_id: int) -> str:
         if theme_id == QUEUE or theme_id not in self.themes:
@@ -127,6 +129,7 @@ def load_run(store: Store, run_id: str, questions: Sequence[str] | None = None) 
     """Read a run and its decisions: the current codebook and code of every excerpt of each question."""
     run = store.run(run_id)
     names = check_questions(store, run_id, questions)
+    numbers = {q: n for n, q in enumerate(run_questions(store, run_id), start=1)}
     log = DecisionLog(store)
     with store.session() as s:
         respondent_rows = list(
@@ -142,7 +145,7 @@ def load_run(store: Store, run_id: str, questions: Sequence[str] | None = None) 
         view = RunView(run_id, run.created_at, attributes, respondents)
         for question in names:
             answer_rows = s.execute(
-                select(AnswerRow.respondent_id, AnswerRow.text, AnswerRow.status).where(
+                select(AnswerRow.respondent_id, AnswerRow.text, AnswerRow.status, AnswerRow.reason).where(
                     AnswerRow.run_id == run_id, AnswerRow.question == question
                 )
             ).all()  # never AnswerRow.original_text
@@ -153,7 +156,9 @@ def load_run(store: Store, run_id: str, questions: Sequence[str] | None = None) 
                 t.theme_id: t
                 for t in s.scalars(select(ThemeRow).where(ThemeRow.run_id == run_id, ThemeRow.question == question))
             }
-            view.questions.append(_question_view(log, run_id, question, answer_rows, excerpt_rows, theme_rows, order))
+            qv = _question_view(log, run_id, question, answer_rows, excerpt_rows, theme_rows, order)
+            qv.number = numbers.get(question, 0)
+            view.questions.append(qv)
     return view
 
 
@@ -161,13 +166,14 @@ def _question_view(
     log: DecisionLog,
     run_id: str,
     question: str,
-    answer_rows: Sequence[tuple[str, str, str]],
+    answer_rows: Sequence[tuple[str, str, str, str | None]],
     excerpt_rows: Sequence[ExcerptRow],
     theme_rows: dict[int, ThemeRow],
     order: dict[str, int],
 ) -> QuestionView:
-    answers = {rid: text for rid, text, _ in answer_rows}
-    statuses = {rid: status for rid, _, status in answer_rows}
+    answers = {rid: text for rid, text, _, _ in answer_rows}
+    statuses = {rid: status for rid, _, status, _ in answer_rows}
+    reasons = {rid: reason for rid, _, _, reason in answer_rows if reason}
     state = log.state(run_id, question) if theme_rows else QuestionState(run_id, question, {}, {}, {}, [])
     themes = {
         tid: ThemeView(
@@ -192,4 +198,4 @@ def _question_view(
             )
         )  # fmt: skip
     ordered_answers = dict(sorted(answers.items(), key=lambda kv: (order.get(kv[0], 0), kv[0])))
-    return QuestionView(question, state, themes, excerpts, ordered_answers, statuses)
+    return QuestionView(question, state, themes, excerpts, ordered_answers, statuses, reasons)
