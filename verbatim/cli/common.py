@@ -19,8 +19,6 @@ from verbatim.paths import runs_dir
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
-    from verbatim.flows.config import AnalyseConfig
-    from verbatim.formats.survey import SurveyTable
 
 console = Console(stderr=True)
 
@@ -79,18 +77,6 @@ def reported() -> Iterator[None]:
 def out_folder(out: Path | None) -> Path:
     """The folder of new run folders: ``--out``, else ``VERBATIM_DATA_DIR/runs``."""
     return out if out is not None else runs_dir()
-
-
-def check_survey(config: AnalyseConfig) -> SurveyTable:
-    """Read the file and check its columns before Prefect starts, so that a typo fails in a second, not in 20.
-
-    Raises ``VerbatimError`` with what to fix."""
-    from verbatim.formats.survey import build_answers, read_survey, select_columns
-
-    table = read_survey(config.survey_file, sheet=config.sheet)
-    select_columns(table, config.id_column, config.questions, config.attributes)
-    build_answers(table, config.id_column, config.questions, config.attributes)
-    return table
 
 
 def prefect_environment() -> None:

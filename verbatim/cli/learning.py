@@ -22,7 +22,6 @@ from verbatim.cli.common import (
     SeedOption,
     SheetOption,
     WorkersOption,
-    check_survey,
     console,
     fail,
     out_folder,
@@ -81,6 +80,7 @@ def code(
 
     with reported():
         parameters = Store().run(codebook).manifest.get("parameters", {})
+        from verbatim.flows.config import check_survey
         from verbatim.flows.learning import CodeConfig
 
         config = CodeConfig(

@@ -20,7 +20,6 @@ from verbatim.cli.common import (
     SeedOption,
     SheetOption,
     WorkersOption,
-    check_survey,
     console,
     fail,
     out_folder,
@@ -67,7 +66,7 @@ def analyse(
     workers: WorkersOption = None,
 ) -> None:
     """Analyse the open questions of SURVEY_FILE: themes and coded excerpts, in a run folder and the store."""
-    from verbatim.flows.config import AnalyseConfig, PseudonymisationConfig
+    from verbatim.flows.config import AnalyseConfig, PseudonymisationConfig, check_survey
     from verbatim.nlp.encoders import make_encoder
 
     with reported():

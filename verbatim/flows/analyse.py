@@ -11,7 +11,7 @@ import platform
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from verbatim.errors import VerbatimError
 from verbatim.flows.assemble import answer_outcomes, themes_and_codings
 from verbatim.flows.batches import embed_excerpts, pseudonymise_answers, split_answers
 from verbatim.flows.config import AnalyseConfig
@@ -34,6 +35,7 @@ from verbatim.formats.run_folder import (
     write_run_files,
 )
 from verbatim.formats.survey import DEFAULT_PLACEHOLDERS, Ingested, SurveyTable, build_answers, read_survey
+from verbatim.models.analyses import AnalysisLog
 from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Respondent, Theme
 from verbatim.models.store import Store
 from verbatim.nlp.encoders import make_encoder
@@ -66,13 +68,18 @@ class RunResult:
 
 
 class StepClock:
-    """Wall-clock times of the run's steps, for the manifest (``timings``) and the benchmarks."""
+    """Wall-clock times of the run's steps, for the manifest (``timings``) and the benchmarks; with ``report``, each
+    step also tells the progress page where the run is (its label in French, and the share of steps done)."""
 
-    def __init__(self) -> None:
+    def __init__(self, report: Callable[[str, float], None] | None = None, total_steps: int = 1) -> None:
         self.steps: list[dict[str, Any]] = []
+        self.report = report
+        self.total_steps = max(total_steps, 1)
 
     @contextmanager
-    def step(self, name: str) -> Iterator[None]:
+    def step(self, name: str, label: str | None = None) -> Iterator[None]:
+        if self.report is not None:
+            self.report(label or name, len(self.steps) / self.total_steps)
         start, wall = time.perf_counter(), time.time()
         try:
             yield
@@ -189,12 +196,32 @@ def question_counts(result: QuestionResult) -> dict[str, Any]:
     }
 
 
+def question_step(config: AnalyseConfig, question_index: int, what: str) -> str:
+    """A question's step as the progress page names it."""
+    question = config.questions[question_index]
+    return f"question {question_index + 1}/{len(config.questions)} « {question} » : {what}"
+
+
+def steps_of(config: AnalyseConfig) -> int:
+    """How many steps a run of ``config`` reports: read, pseudonymise, three per question, write."""
+    return 3 + 3 * len(config.questions)
+
+
+def progress_reporter(store: Store, config: AnalyseConfig) -> Callable[[str, float], None] | None:
+    """Where the steps of an analysis launched from the app are reported (None for a run from the command line)."""
+    analysis_id = config.analysis_id
+    if analysis_id is None:
+        return None
+    log = AnalysisLog(store)
+    return lambda step, progress: log.report(analysis_id, step, progress)
+
+
 def _analyse_question(
     question_index: int, question: str, answers: list[Answer], config: AnalyseConfig, clock: StepClock
 ) -> QuestionResult:
     rejected = [a for a in answers if a.status is not None]
     todo = [a for a in answers if a.status is None]
-    with clock.step(f"{question}: split and lemmatise"):
+    with clock.step(f"{question}: split and lemmatise", question_step(config, question_index, "découpage en extraits")):
         excerpts, no_text = split_answers(question_index, todo, config)
     no_text_keys = {(a.question, a.respondent_id) for a in no_text}
     analysed = [a for a in todo if (a.question, a.respondent_id) not in no_text_keys]
@@ -202,9 +229,11 @@ def _analyse_question(
     if not excerpts:
         get_run_logger().warning("%s: no answer left to theme after splitting", question)
         return result
-    with clock.step(f"{question}: embed"):
+    with clock.step(
+        f"{question}: embed", question_step(config, question_index, f"plongements de {len(excerpts)} extraits")
+    ):
         vectors = embed_excerpts(excerpts, config)
-    with clock.step(f"{question}: themes"):
+    with clock.step(f"{question}: themes", question_step(config, question_index, "thèmes")):
         fitted = themes_task(question, excerpts, vectors, config)
     result.themes, result.codings = themes_and_codings(question, excerpts, fitted)
     coded, result.n_excerpts, result.answer_themes = answer_outcomes(analysed, excerpts, result.codings)
@@ -318,7 +347,34 @@ def analyse_survey(config: AnalyseConfig) -> RunResult:
     flow starts for a large survey (``config.workers``); its only parameter is the configuration (Prefect stores
     flow parameters: never answers).
     """
-    return run_steps(analysis_steps, config)
+    with analysis_outcome(config):
+        return run_steps(analysis_steps, config)
+
+
+@contextmanager
+def analysis_outcome(config: AnalyseConfig) -> Iterator[None]:
+    """For an analysis launched from the app (``config.analysis_id``): a failure recorded in the store, with the
+    error in words. The uploaded file stays, for another try (see :func:`finish_analysis` for success)."""
+    if config.analysis_id is None:
+        yield
+        return
+    try:
+        yield
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, VerbatimError) else f"{type(exc).__name__}: {exc}"
+        AnalysisLog(Store(config.database_url)).fail(config.analysis_id, message)
+        raise
+
+
+def finish_analysis(store: Store, config: AnalyseConfig, run_id: str) -> None:
+    """The run is written: the uploaded survey file (personal data) is deleted when ``config.remove_survey_file``
+    says so, then the analysis that asked for the run is completed (nothing to do from the command line)."""
+    if config.remove_survey_file:
+        config.survey_file.unlink(missing_ok=True)
+        with suppress(OSError):
+            config.survey_file.parent.rmdir()  # the upload's own folder, once empty
+    if config.analysis_id is not None:
+        AnalysisLog(store).complete(config.analysis_id, run_id)
 
 
 @flow(name="analyse_survey steps")
@@ -328,10 +384,10 @@ def analysis_steps(config: AnalyseConfig) -> RunResult:
     started = time.perf_counter()
     run_id = new_run_id()
     store = Store(config.database_url)  # opened first: a wrong database URL fails now, not after the work
-    clock = StepClock()
-    with clock.step("read survey"):
+    clock = StepClock(progress_reporter(store, config), steps_of(config))
+    with clock.step("read survey", "lecture du fichier"):
         table, ingested = read_survey_task(config)
-    with clock.step("pseudonymise"):
+    with clock.step("pseudonymise", "pseudonymisation des réponses"):
         answers, mask_counts = pseudonymise_answers(ingested.answers, config)
     originals = kept_originals(ingested, config)
     results = []
@@ -340,8 +396,10 @@ def analysis_steps(config: AnalyseConfig) -> RunResult:
         mine = [a for a in answers if a.question == question]
         results.append(_analyse_question(qi, question, mine, config, clock))
 
-    manifest = run_manifest(run_id, config, table, results, mask_counts, RUN_FILES, timings=clock.steps)
-    folder = write_run(store, config, run_id, manifest, ingested.respondents, results, originals)
+    with clock.step("write run", "écriture des résultats"):
+        manifest = run_manifest(run_id, config, table, results, mask_counts, RUN_FILES, timings=clock.steps)
+        folder = write_run(store, config, run_id, manifest, ingested.respondents, results, originals)
+    finish_analysis(store, config, run_id)
     themes = [t for r in results for t in r.themes]
     create_markdown_artifact(_summary_markdown(run_id, results), key="verbatim-run-summary", description=run_id)
     create_table_artifact(

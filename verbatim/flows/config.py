@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from verbatim.formats.survey import SurveyTable, build_answers, read_survey, select_columns
 from verbatim.nlp.pseudonymise import MaskCategory
 from verbatim.paths import cache_dir, runs_dir
 
@@ -85,6 +86,13 @@ class AnalyseConfig(BaseModel):
         f"{PARALLEL_FILE_BYTES // 2**20} MiB or more (a few thousand answers), else 1",
     )
 
+    analysis_id: str | None = Field(
+        default=None, description="the analysis of the app that launched this run: its progress and end are reported"
+    )
+    remove_survey_file: bool = Field(
+        default=False, description="delete survey_file once the run is written (an upload: it holds personal data)"
+    )
+
     def local_workers(self) -> int:
         """How many local worker processes run the heavy steps (1: the flow's own process); see ``workers``."""
         if self.dask_address:
@@ -104,3 +112,12 @@ class AnalyseConfig(BaseModel):
         if seen:
             raise ValueError(f"column given twice: {', '.join(seen)}")
         return value
+
+
+def check_survey(config: AnalyseConfig) -> SurveyTable:
+    """Read the file and check its columns and ids before any work starts, so that a typo fails in a second: the
+    command line and the app's upload form run the same checks. Raises ``VerbatimError`` with what to fix."""
+    table = read_survey(config.survey_file, sheet=config.sheet)
+    select_columns(table, config.id_column, config.questions, config.attributes)
+    build_answers(table, config.id_column, config.questions, config.attributes)
+    return table

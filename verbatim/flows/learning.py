@@ -34,8 +34,13 @@ from verbatim.flows.analyse import (
     RUN_FILES,
     QuestionResult,
     RunResult,
+    StepClock,
+    analysis_outcome,
+    finish_analysis,
     kept_originals,
     new_run_id,
+    progress_reporter,
+    question_step,
     read_survey_task,
     run_manifest,
     run_steps,
@@ -409,7 +414,8 @@ def code_new_answers(config: CodeConfig) -> RunResult:
     Like ``analyse_survey``: the steps run in a subflow on the task runner ``config.dask_address`` asks for (or on
     a local cluster for a large file), and the only parameter Prefect stores is the configuration (never answers).
     """
-    return run_steps(coding_steps, config)
+    with analysis_outcome(config):
+        return run_steps(coding_steps, config)
 
 
 @flow(name="code_new_answers steps")
@@ -420,16 +426,21 @@ def coding_steps(config: CodeConfig) -> RunResult:
     run_id = new_run_id()
     store = Store(config.database_url)
     config, codebook_questions = _check_codebook(store, config)
-    table, ingested = read_survey_task(config)
-    answers, mask_counts = pseudonymise_answers(ingested.answers, config)
+    clock = StepClock(progress_reporter(store, config), 3 + len(config.questions))
+    with clock.step("read survey", "lecture du fichier"):
+        table, ingested = read_survey_task(config)
+    with clock.step("pseudonymise", "pseudonymisation des réponses"):
+        answers, mask_counts = pseudonymise_answers(ingested.answers, config)
     originals = kept_originals(ingested, config)
     results, infos, candidate_rows = [], {}, []
     for question in config.questions:
         logger.info("question %s, coded into the codebook of run %s", question, config.codebook_run_id)
         mine = [a for a in answers if a.question == question]
-        result, candidates, info = _code_question(
-            store, config, codebook_questions.index(question), question, mine, config.cache_dir
-        )
+        qi = config.questions.index(question)
+        with clock.step(f"{question}: code", question_step(config, qi, "codage dans le livre de codes")):
+            result, candidates, info = _code_question(
+                store, config, codebook_questions.index(question), question, mine, config.cache_dir
+            )
         results.append(result)
         infos[question] = info
         candidate_rows.append((question, result.excerpts, candidates))
@@ -451,7 +462,9 @@ def coding_steps(config: CodeConfig) -> RunResult:
             staging / "candidate_themes.csv", index=False, encoding="utf-8", lineterminator="\n"
         )
 
-    folder = write_run(store, config, run_id, manifest, ingested.respondents, results, originals, write_candidates)
+    with clock.step("write run", "écriture des résultats"):
+        folder = write_run(store, config, run_id, manifest, ingested.respondents, results, originals, write_candidates)
+    finish_analysis(store, config, run_id)
     logger.info(
         "run %s (codebook of %s) written to %s in %.0fs",
         run_id, config.codebook_run_id, folder, time.perf_counter() - started,

@@ -140,6 +140,8 @@ _CONFIDENT_CHAOS = 0.1  # charset-normalizer's "mess" ratio above which its gues
 _ROW_NOTE = "row numbers count data rows from 1, the header is not counted"
 
 _ZIP_SIGNATURE = b"PK\x03\x04"
+MAX_WORKBOOK_INFLATED = 2**30  # bytes a workbook's parts may inflate to
+MAX_WORKBOOK_RATIO = 200  # and at most this many times the file's size (above 50 MiB)
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .doc, password-protected .xlsx
 _PDF_SIGNATURE = b"%PDF-"
 
@@ -422,6 +424,7 @@ def _read_workbook(path: Path, data: bytes, sheet: str | None) -> tuple[str, lis
                 f"'{path}' is not an Excel workbook: it looks like a text file; if it is a CSV export, rename it .csv"
             )
         raise InputFileError(f"'{path}' is not an Excel workbook (.xlsx): export the survey again as .xlsx or CSV")
+    _refuse_zip_bomb(path, data)
     try:
         with pd.ExcelFile(io.BytesIO(data), engine="openpyxl") as book:
             names = [str(name) for name in book.sheet_names]
@@ -450,6 +453,23 @@ def _read_workbook(path: Path, data: bytes, sheet: str | None) -> tuple[str, lis
         hint = f"; the other sheets are: {_quoted_list(others)}" if others else ""
         raise InputFileError(f"sheet '{sheet}' of '{path}' is empty{hint}")
     return sheet, [[_excel_cell(value) for value in row] for row in raw.itertuples(index=False, name=None)]
+
+
+def _refuse_zip_bomb(path: Path, data: bytes) -> None:
+    """A workbook is a zip archive: refuse one whose parts would inflate beyond what any survey export needs (a
+    zip bomb), before openpyxl inflates anything. The sizes are the archive's own; Python's zipfile never inflates a
+    part beyond its stated size."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return  # a damaged archive: openpyxl's reading says what is wrong
+    if inflated > MAX_WORKBOOK_INFLATED or (inflated > 50 * 2**20 and inflated > MAX_WORKBOOK_RATIO * len(data)):
+        raise InputFileError(
+            f"'{path}' would inflate to {inflated / 2**20:,.0f} MiB once unzipped (from {len(data) / 2**20:,.1f} "
+            "MiB): refused, as a workbook this size is not a survey export (a zip bomb?); export the survey as CSV "
+            "UTF-8 instead"
+        )
 
 
 def _excel_cell(value: Any) -> str:

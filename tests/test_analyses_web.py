@@ -1,0 +1,240 @@
+"""New analyses from the browser's forms (FastAPI TestClient over a real store): upload, column choice, the CLI's
+checks on the form, launch in the app's own worker process (a real flow run), progress, and the upload deleted once
+the run is written. Nothing of ours is mocked."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+from fastapi import FastAPI
+
+from tests.conftest import SAMPLE
+from tests.test_review_api import PASSWORD, Browser
+from verbatim.formats.columns import ColumnKind, profile_columns, suggest_columns
+from verbatim.formats.survey import read_survey
+from verbatim.models.analyses import AnalysisKind, AnalysisLog, AnalysisStatus
+from verbatim.models.decisions import DecisionLog, Role
+from verbatim.models.store import Store
+from verbatim.web.auth import hash_password
+
+USERS = {"anne": Role.ADMIN, "bruno": Role.RESEARCHER, "victor": Role.VIEWER}
+ROWS = 150  # a part of the sample survey: enough excerpts for themes, a shorter run
+
+
+# -- the columns' profiles (formats) -----------------------------------------------------------------------------------
+def test_sample_columns_are_recognised_and_preselected() -> None:
+    profiles = {p.name: p for p in profile_columns(read_survey(SAMPLE))}
+    assert profiles["id"].kind == ColumnKind.ID
+    assert profiles["difficultes"].kind == profiles["idees"].kind == ColumnKind.TEXT
+    assert {profiles[a].kind for a in ("profession", "structure", "region", "anciennete")} == {ColumnKind.CATEGORY}
+    suggestion = suggest_columns(list(profiles.values()))
+    assert suggestion.id_column == "id"
+    assert suggestion.questions == ["difficultes", "idees"]
+    assert suggestion.attributes == ["profession", "structure", "region", "anciennete"]
+
+
+def test_numbers_and_empty_columns(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    rows = [f"{i};{i * 3.5:.1f};;{'oui' if i % 2 else 'non'}" for i in range(1, 61)]
+    path.write_text("n°;score;vide;accord\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    kinds = {p.name: p.kind for p in profile_columns(read_survey(path))}
+    assert kinds == {"n°": ColumnKind.ID, "score": ColumnKind.NUMBER, "vide": ColumnKind.EMPTY,
+                     "accord": ColumnKind.CATEGORY}  # fmt: skip
+
+
+# -- the app -----------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("service")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VERBATIM_DATA_DIR", str(folder))  # the worker processes inherit it
+        mp.delenv("PREFECT_API_URL", raising=False)  # no Prefect server: the app's own worker runs the flow
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def app(data_dir: Path) -> FastAPI:
+    from verbatim.web.app import create_app
+
+    url = f"sqlite:///{data_dir / 'verbatim.db'}"
+    log = DecisionLog(Store(url))
+    for name, role in USERS.items():
+        log.add_user(name, role, hash_password(PASSWORD))
+    return create_app(url, secret="test-secret-key")
+
+
+@pytest.fixture(scope="module")
+def people(app: FastAPI) -> Iterator[dict[str, Browser]]:
+    browsers = {name: Browser(app, name) for name in USERS}
+    yield browsers
+    for b in browsers.values():
+        b.client.close()
+
+
+@pytest.fixture(scope="module")
+def part_of_sample(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    frame = pd.read_csv(SAMPLE, sep=";", dtype=str, keep_default_na=False).head(ROWS)
+    return frame.to_csv(sep=";", index=False).encode("utf-8")
+
+
+def upload(b: Browser, name: str, content: bytes, **fields: str) -> httpx.Response:
+    return b.client.post("/analyses/upload", data={"csrf": b.csrf, **fields}, files={"file": (name, content)})
+
+
+def draft_of(response: httpx.Response) -> str:
+    assert response.status_code == 303, response.text
+    match = re.match(r"/analyses/drafts/([0-9a-f]{16})", response.headers["location"])
+    assert match, response.headers["location"]
+    return match.group(1)
+
+
+def choices(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "id_column": "id", "questions": ["difficultes", "idees"],
+        "attributes": ["profession", "structure", "region", "anciennete"], "name": "Vague 1", "seed": "7",
+        "never_mask": "", "mask_name": "",
+    }  # fmt: skip
+    return {**base, **changes}
+
+
+def wait_for(b: Browser, analysis_id: str, timeout: float = 900) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        page = b.get(f"/analyses/{analysis_id}").text
+        if 'id="open-run"' in page or "L'analyse a échoué." in page:
+            return page
+        time.sleep(2)
+    raise AssertionError(f"analysis {analysis_id} did not end within {timeout} s")
+
+
+def test_viewers_see_no_upload_form_and_cannot_upload(people: dict[str, Browser], part_of_sample: bytes) -> None:
+    victor = people["victor"]
+    page = victor.get("/analyses/new").text
+    assert 'type="file"' not in page and "lecture seule" in page
+    assert upload(victor, "enquete.csv", part_of_sample).status_code == 403
+    assert "Nouvelle analyse" not in victor.get("/").text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("vide.csv", b"", "is empty (0 bytes)"),
+        ("binaire.csv", b"\x00\x01\x02\x03" * 100, "binary file"),
+        ("ancien.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "extensions acceptées"),
+        ("classeur.csv", b"PK\x03\x04" + b"\x00" * 100, "Excel"),
+    ],
+)
+def test_unreadable_files_are_refused_on_the_form(
+    people: dict[str, Browser], data_dir: Path, name: str, content: bytes, words: str
+) -> None:
+    response = upload(people["bruno"], name, content)
+    assert response.status_code == 400
+    assert words in response.text.replace("&#39;", "'")
+    assert not any(p.is_file() for p in (data_dir / "uploads").rglob("*")), "a refused file is not kept"
+
+
+def test_an_unknown_sheet_is_named_with_the_sheets_there(people: dict[str, Browser], part_of_sample: bytes) -> None:
+    frame = pd.read_csv(io.BytesIO(part_of_sample), sep=";", dtype=str)
+    book = io.BytesIO()
+    frame.to_excel(book, index=False, sheet_name="Réponses")
+    response = upload(people["bruno"], "enquete.xlsx", book.getvalue(), sheet="Feuil1")
+    assert response.status_code == 400 and "Feuil1" in response.text and "Réponses" in response.text
+
+
+def test_a_zip_bomb_workbook_is_refused(people: dict[str, Browser]) -> None:
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (1100 * 2**20))  # 1.1 GiB of zeros, ~1 MiB zipped
+    response = upload(people["bruno"], "bombe.xlsx", bomb.getvalue())
+    assert response.status_code == 400 and "zip bomb" in response.text
+
+
+def test_a_utf16_export_is_read_and_its_columns_preselected(people: dict[str, Browser], part_of_sample: bytes) -> None:
+    utf16 = part_of_sample.decode("utf-8").replace(";", "\t").encode("utf-16")
+    page = people["bruno"].get(f"/analyses/drafts/{draft_of(upload(people['bruno'], 'export.tsv', utf16))}").text
+    assert f"{ROWS} lignes" in page and "utf-16" in page
+    assert re.search(r'name="id_column" value="id"[^>]*checked', page)
+    for q in ("difficultes", "idees"):
+        assert re.search(rf'name="questions" value="{q}"[^>]*checked', page)
+    assert not re.search(r'name="questions" value="profession"[^>]*checked', page)
+
+
+def test_a_duplicated_id_is_refused_with_the_cli_words_and_nothing_launched(
+    people: dict[str, Browser], part_of_sample: bytes, data_dir: Path, app: FastAPI
+) -> None:
+    bruno = people["bruno"]
+    draft = draft_of(upload(bruno, "enquete.csv", part_of_sample))
+    before = len(AnalysisLog(app.state.data.store).all())
+    response = bruno.post(f"/analyses/drafts/{draft}/launch", choices(id_column="profession", name="Essai"))
+    assert response.status_code == 400
+    text = response.text.replace("&#39;", "'")
+    assert "used more than once" in text and "Rien n'a été lancé" in text
+    assert "'enquete.csv'" in text and "uploads" not in text, "the file as the user named it, not a server path"
+    assert 'value="Essai"' in response.text, "what was typed is kept"
+    response = bruno.post(f"/analyses/drafts/{draft}/launch", choices(questions=[]))
+    assert response.status_code == 400 and "au moins une question" in response.text
+    assert len(AnalysisLog(app.state.data.store).all()) == before
+
+
+def test_two_analyses_launched_together_both_complete_and_leave_no_raw_file(
+    people: dict[str, Browser], part_of_sample: bytes, data_dir: Path, app: FastAPI
+) -> None:
+    bruno = people["bruno"]
+    ids = []
+    for name in ("Vague 1", "Vague 1 bis"):
+        draft = draft_of(upload(bruno, "enquete.csv", part_of_sample))
+        response = bruno.post(f"/analyses/drafts/{draft}/launch", choices(name=name))
+        assert response.status_code == 303, response.text
+        ids.append(response.headers["location"].rsplit("/", 1)[1])
+    first = bruno.get(f"/analyses/{ids[0]}").text
+    assert "Vague 1" in first and ('http-equiv="refresh"' in first or 'id="open-run"' in first)
+    pages = [wait_for(bruno, a) for a in ids]
+    log = AnalysisLog(app.state.data.store)
+    for analysis_id, page in zip(ids, pages, strict=True):
+        analysis = log.get(analysis_id)
+        assert analysis.status == AnalysisStatus.COMPLETED, analysis.error
+        assert analysis.run_id and f"/runs/{analysis.run_id}" in page and "difficultes" in page
+        assert analysis.upload_path is None and analysis.progress == 1.0
+        assert analysis.config["remove_survey_file"] is True
+        manifest = app.state.data.store.run(analysis.run_id).manifest
+        assert manifest["counts"]["difficultes"]["rows"] == ROWS
+        assert people["victor"].get(f"/runs/{analysis.run_id}").status_code == 200
+    # the raw upload held e-mails and phone numbers: once pseudonymised, none of them is left on disk
+    raw = part_of_sample.decode("utf-8")
+    secrets_ = set(re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+", raw)) | set(re.findall(r"0\d(?:[ .]?\d\d){4}", raw))
+    assert secrets_, "the part of the sample has e-mails or phone numbers to mask"
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            leaked = [s for s in secrets_ if s.encode("utf-8") in content]
+            assert not leaked, f"{path.relative_to(data_dir)} holds {leaked[:3]}"
+
+
+def test_a_failed_analysis_says_why_and_keeps_the_file_until_removed(
+    people: dict[str, Browser], app: FastAPI, data_dir: Path
+) -> None:
+    folder = data_dir / "uploads" / ("f" * 16)
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = folder / "survey.csv"
+    kept.write_text("id;q\n1;texte\n", encoding="utf-8")
+    log = AnalysisLog(app.state.data.store)
+    analysis = log.create(AnalysisKind.ANALYSE, "Échec", "bruno", {}, upload_path=str(kept), upload_name="e.csv")
+    assert log.claim(analysis.analysis_id)
+    log.fail(analysis.analysis_id, "column 'Q12' not found; columns are: id, q")
+    page = people["victor"].get(f"/analyses/{analysis.analysis_id}").text
+    assert "L'analyse a échoué." in page and "column &#39;Q12&#39; not found" in page
+    assert "Supprimer le fichier déposé" not in page, "viewers only read"
+    bruno = people["bruno"]
+    assert bruno.post(f"/analyses/{analysis.analysis_id}/remove-upload", {}).status_code == 303
+    assert not kept.exists() and log.get(analysis.analysis_id).upload_path is None
+    assert "a été supprimé" in bruno.get(f"/analyses/{analysis.analysis_id}").text

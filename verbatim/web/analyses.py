@@ -1,0 +1,196 @@
+"""Analyses from the browser and the API: an upload kept as a draft (read at once, its columns profiled), then
+launched with the columns the user chose, through the same checks as ``verbatim analyse``.
+
+Uploads are untrusted: their names are shown, never used as paths (a draft is ``uploads/<random id>/survey.<ext>``
+with a whitelisted extension); the size is bounded while streaming (``verbatim.web.limits``); workbooks are read
+without evaluating anything and refused when they would inflate too far (``verbatim.formats.survey``). The raw file
+holds personal data: the flow deletes it once the run is written; a failed analysis keeps it until the user removes
+it (or tries again).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from verbatim.errors import VerbatimError
+from verbatim.flows.config import AnalyseConfig, PseudonymisationConfig, check_survey
+from verbatim.flows.launch import submit
+from verbatim.formats.columns import ColumnProfile, Suggestion, profile_columns, suggest_columns
+from verbatim.formats.survey import SUPPORTED_SUFFIXES, SurveyTable, read_survey
+from verbatim.models.analyses import Analysis, AnalysisKind, AnalysisLog
+from verbatim.models.decisions import Role, User
+from verbatim.paths import cache_dir, runs_dir, uploads_dir
+from verbatim.web.data import BadInput, NotFound, ReviewData
+
+_DRAFT_ID = re.compile(r"^[0-9a-f]{16}$")
+PREVIEW_ROWS = 5
+
+
+class AnalysisRequest(BaseModel):
+    """What the user chooses for an analysis (the form's fields; the API's ``config`` JSON)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_column: str = Field(min_length=1, description="column with the respondent id")
+    questions: list[str] = Field(min_length=1, description="open-question columns to analyse")
+    attributes: list[str] = Field(default_factory=list, description="respondent attribute columns")
+    name: str = Field(default="", max_length=200, description="the analysis's name (default: the file's name)")
+    seed: int = Field(default=42, ge=0, description="seed of every random step")
+    sheet: str | None = Field(default=None, description="XLSX sheet (default: the first)")
+    never_mask: list[str] = Field(default_factory=list, description="terms never to pseudonymise")
+    mask_name: list[str] = Field(default_factory=list, description="extra names to pseudonymise")
+
+
+@dataclass(frozen=True)
+class Draft:
+    draft_id: str
+    path: Path
+    upload_name: str
+    uploaded_by: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A draft as read: its table, the first rows, each column's profile and the pre-selected columns."""
+
+    draft: Draft
+    table: SurveyTable
+    rows: list[list[str]]
+    profiles: list[ColumnProfile]
+    suggestion: Suggestion
+
+
+def save_upload(stream: BinaryIO, filename: str, me: User) -> Draft:
+    """Copy an uploaded file into a new draft; refuses an extension the reader does not know."""
+    if not me.can_decide:
+        raise BadInput("Votre compte est en lecture seule : il ne peut pas lancer d'analyse.")
+    name = Path(filename or "").name[:200] or "fichier"
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise BadInput(
+            f"« {name} » n'est pas un export lisible : extensions acceptées {', '.join(SUPPORTED_SUFFIXES)} "
+            "(enregistrez un .xls ou un .ods en .xlsx ou en CSV UTF-8)."
+        )
+    draft_id = secrets.token_hex(8)
+    folder = uploads_dir() / draft_id
+    folder.mkdir(parents=True, exist_ok=False)
+    path = folder / f"survey{suffix}"
+    with open(path, "wb") as out:
+        shutil.copyfileobj(stream, out, length=2**20)
+    meta = {"upload_name": name, "uploaded_by": me.name, "created_at": datetime.now(UTC).isoformat()}
+    (folder / "draft.json").write_text(json.dumps(meta), encoding="utf-8")
+    return Draft(draft_id, path, name, me.name, path.stat().st_size)
+
+
+def draft(draft_id: str, me: User) -> Draft:
+    """A draft of ``me`` (or any, for an admin); unknown or someone else's: not found."""
+    folder = uploads_dir() / draft_id if _DRAFT_ID.match(draft_id) else None
+    meta_file = folder / "draft.json" if folder else None
+    if folder is None or meta_file is None or not meta_file.is_file():
+        raise NotFound("Ce fichier déposé n'existe plus : déposez-le à nouveau.")
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    if meta["uploaded_by"] != me.name and me.role != Role.ADMIN:
+        raise NotFound("Ce fichier déposé n'existe plus : déposez-le à nouveau.")
+    path = next(p for p in folder.iterdir() if p.name.startswith("survey"))
+    return Draft(draft_id, path, meta["upload_name"], meta["uploaded_by"], path.stat().st_size)
+
+
+@contextmanager
+def in_users_words(d: Draft) -> Iterator[None]:
+    """The reader's and the checks' own messages, naming the file as the user named it, not where it lies."""
+    try:
+        yield
+    except VerbatimError as exc:
+        message = str(exc)
+        for where in (str(d.path.resolve()), str(d.path)):
+            message = message.replace(where, d.upload_name)
+        raise type(exc)(message) from None
+
+
+def preview(d: Draft, sheet: str | None = None) -> Preview:
+    """Read the draft at once (the reader's own messages on failure) and profile its columns."""
+    with in_users_words(d):
+        table = read_survey(d.path, sheet=sheet)
+    profiles = profile_columns(table)
+    rows = table.frame.head(PREVIEW_ROWS).astype(str).values.tolist()
+    return Preview(d, table, rows, profiles, suggest_columns(profiles))
+
+
+def remove_draft(d: Draft) -> None:
+    shutil.rmtree(d.path.parent, ignore_errors=True)
+
+
+def launch(data: ReviewData, me: User, d: Draft, request: AnalysisRequest) -> Analysis:
+    """Check the chosen columns exactly as the command line does, then record the analysis and start it. Nothing is
+    launched when a check fails (``VerbatimError`` / pydantic's ``ValidationError`` say what to fix)."""
+    if not me.can_decide:
+        raise BadInput("Votre compte est en lecture seule : il ne peut pas lancer d'analyse.")
+    config = AnalyseConfig(
+        survey_file=d.path,
+        id_column=request.id_column,
+        questions=request.questions,
+        attributes=request.attributes,
+        sheet=request.sheet,
+        seed=request.seed,
+        out_dir=runs_dir().resolve(),
+        cache_dir=cache_dir().resolve(),
+        pseudonymisation=PseudonymisationConfig(never_mask=request.never_mask, extra_names=request.mask_name),
+        remove_survey_file=True,
+    )
+    with in_users_words(d):
+        check_survey(config)
+    parameters = config.model_dump(mode="json", exclude={"database_url", "analysis_id"})
+    parameters["survey_file"] = str(d.path.resolve())
+    analysis = AnalysisLog(data.store).create(
+        AnalysisKind.ANALYSE,
+        request.name.strip() or d.upload_name,
+        me.name,
+        parameters,
+        upload_path=str(d.path.resolve()),
+        upload_name=d.upload_name,
+    )
+    (d.path.parent / "draft.json").unlink(missing_ok=True)  # the draft is now the analysis's upload
+    submit(analysis, data.store.url)
+    return analysis
+
+
+def analysis(data: ReviewData, analysis_id: str) -> Analysis:
+    found = AnalysisLog(data.store).find(analysis_id)
+    if found is None:
+        raise NotFound(f"L'analyse « {analysis_id} » n'existe pas.")
+    return found
+
+
+def remove_upload(data: ReviewData, me: User, a: Analysis) -> None:
+    """The user removes the raw upload of a failed analysis (personal data)."""
+    if not me.can_decide:
+        raise BadInput("Votre compte est en lecture seule.")
+    if a.upload_path:
+        shutil.rmtree(Path(a.upload_path).parent, ignore_errors=True)
+    AnalysisLog(data.store).forget_upload(a.analysis_id)
+
+
+def retry(data: ReviewData, me: User, a: Analysis) -> Analysis:
+    """A failed analysis whose upload is still there, launched again with the same choices."""
+    if not me.can_decide:
+        raise BadInput("Votre compte est en lecture seule.")
+    if a.upload_path is None or not Path(a.upload_path).is_file():
+        raise BadInput("Le fichier de cette analyse a été supprimé : déposez-le à nouveau.")
+    log = AnalysisLog(data.store)
+    if not log.requeue(a.analysis_id):
+        raise BadInput("Seule une analyse en échec peut être relancée.")
+    again = log.get(a.analysis_id)
+    submit(again, data.store.url)
+    return again

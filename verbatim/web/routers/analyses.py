@@ -1,0 +1,161 @@
+"""New analyses from the browser: upload a survey export, choose its columns, launch, watch the progress."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData, UploadFile
+
+from verbatim.errors import VerbatimError
+from verbatim.models.analyses import AnalysisLog
+from verbatim.web import analyses
+from verbatim.web.pages import Form, data_of, flash, redirect, render, text
+from verbatim.web.security import Reader, Writer
+
+router = APIRouter()
+
+
+@router.get("/analyses", response_class=HTMLResponse)
+def analyses_page(request: Request, me: Reader) -> Response:
+    return render(request, "analyses.html", me=me, analyses=AnalysisLog(data_of(request).store).all())
+
+
+@router.get("/analyses/new", response_class=HTMLResponse)
+def upload_page(request: Request, me: Reader) -> Response:
+    return render(request, "analysis_upload.html", me=me)
+
+
+@router.post("/analyses/upload")
+def upload(request: Request, me: Writer, form: Form) -> Response:
+    """Keep the file as a draft and read it at once: a file that cannot be read is refused on the form."""
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        return render(request, "analysis_upload.html", 400, me=me, error="Choisissez un fichier d'export.")
+    draft = analyses.save_upload(file.file, file.filename, me)
+    sheet = text(form, "sheet", "feuille", required=False) or None
+    try:
+        analyses.preview(draft, sheet)
+    except VerbatimError as exc:
+        analyses.remove_draft(draft)
+        return render(request, "analysis_upload.html", 400, me=me, error=str(exc), sheet=sheet or "")
+    return redirect(f"/analyses/drafts/{draft.draft_id}" + (f"?sheet={quote(sheet)}" if sheet else ""))
+
+
+@router.get("/analyses/drafts/{draft_id}", response_class=HTMLResponse)
+def draft_page(request: Request, me: Reader, draft_id: str, sheet: str | None = None) -> Response:
+    preview = analyses.preview(analyses.draft(draft_id, me), sheet or None)
+    chosen = {
+        "id_column": preview.suggestion.id_column or "",
+        "questions": preview.suggestion.questions,
+        "attributes": preview.suggestion.attributes,
+        "name": preview.draft.upload_name,
+        "seed": "42",
+        "never_mask": "",
+        "mask_name": "",
+    }
+    return render(request, "analysis_draft.html", me=me, p=preview, chosen=chosen, sheet=sheet or "")
+
+
+@router.post("/analyses/drafts/{draft_id}/launch")
+def launch(request: Request, me: Writer, form: Form, draft_id: str) -> Response:
+    """The same checks as ``verbatim analyse``; on any problem the form comes back with what was chosen."""
+    draft = analyses.draft(draft_id, me)
+    chosen = _chosen(form)
+    sheet = str(form.get("sheet") or "") or None
+    try:
+        request_ = analyses.AnalysisRequest(
+            id_column=chosen["id_column"],
+            questions=chosen["questions"],
+            attributes=[a for a in chosen["attributes"] if a not in chosen["questions"] and a != chosen["id_column"]],
+            name=chosen["name"],
+            seed=int(chosen["seed"]) if chosen["seed"].strip().isdigit() else -1,
+            sheet=sheet,
+            never_mask=_lines(chosen["never_mask"]),
+            mask_name=_lines(chosen["mask_name"]),
+        )
+        analysis = analyses.launch(data_of(request), me, draft, request_)
+    except (VerbatimError, ValidationError) as exc:
+        preview = analyses.preview(draft, sheet)
+        return render(
+            request, "analysis_draft.html", 400, me=me, p=preview, chosen=chosen, sheet=sheet or "",
+            error=_in_words(exc),
+        )  # fmt: skip
+    flash(request, f"Analyse « {analysis.name} » lancée.")
+    return redirect(f"/analyses/{analysis.analysis_id}")
+
+
+@router.post("/analyses/drafts/{draft_id}/remove")
+def remove_draft(request: Request, me: Writer, draft_id: str) -> Response:
+    analyses.remove_draft(analyses.draft(draft_id, me))
+    flash(request, "Fichier supprimé du serveur.")
+    return redirect("/analyses/new")
+
+
+@router.get("/analyses/{analysis_id}", response_class=HTMLResponse)
+def progress_page(request: Request, me: Reader, analysis_id: str) -> Response:
+    data = data_of(request)
+    analysis = analyses.analysis(data, analysis_id)
+    counts = data.store.run(analysis.run_id).manifest.get("counts", {}) if analysis.run_id else {}
+    return render(request, "analysis.html", me=me, a=analysis, counts=counts)
+
+
+@router.post("/analyses/{analysis_id}/retry")
+def retry(request: Request, me: Writer, analysis_id: str) -> Response:
+    data = data_of(request)
+    analyses.retry(data, me, analyses.analysis(data, analysis_id))
+    flash(request, "Analyse relancée.")
+    return redirect(f"/analyses/{quote(analysis_id)}")
+
+
+@router.post("/analyses/{analysis_id}/remove-upload")
+def remove_upload(request: Request, me: Writer, analysis_id: str) -> Response:
+    data = data_of(request)
+    analyses.remove_upload(data, me, analyses.analysis(data, analysis_id))
+    flash(request, "Fichier déposé supprimé du serveur.")
+    return redirect(f"/analyses/{quote(analysis_id)}")
+
+
+def _chosen(form: FormData) -> dict[str, Any]:
+    """The form's choices as typed (to launch, or to show again with an error)."""
+
+    def one(name: str) -> str:
+        value = form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    return {
+        "id_column": one("id_column"),
+        "questions": [q for q in form.getlist("questions") if isinstance(q, str)],
+        "attributes": [a for a in form.getlist("attributes") if isinstance(a, str)],
+        "name": one("name"),
+        "seed": one("seed") or "42",
+        "never_mask": one("never_mask"),
+        "mask_name": one("mask_name"),
+    }
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+_FIELDS = {"id_column": "colonne identifiant", "questions": "questions ouvertes", "seed": "graine", "name": "nom"}
+
+
+def _in_words(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for e in exc.errors():
+            field = str(e["loc"][0]) if e["loc"] else ""
+            if field == "questions" and e["type"] == "too_short":
+                parts.append("choisissez au moins une question ouverte")
+            elif field == "id_column" and e["type"] == "string_too_short":
+                parts.append("choisissez la colonne des identifiants")
+            elif field == "seed":
+                parts.append("la graine est un nombre entier positif")
+            else:
+                parts.append(f"{_FIELDS.get(field, field)} : {e['msg']}")
+        return "Vérifiez le formulaire : " + " ; ".join(parts) + "."
+    return str(exc)
