@@ -171,8 +171,8 @@ class DecisionLog:
 
         ``seen_decision_id`` is the latest decision on the excerpt that the coder saw (``0``: they saw none); a later
         one by someone else makes this decision a visible conflict. ``None`` means unknown: no conflict check (a
-        spreadsheet import without the column, a script). Blind double-coding decisions (``double_coding``) count
-        like any other: the latest decision is the excerpt's code, and a disagreement shows as a conflict."""
+        spreadsheet import without the column, a script). Blind double-coding decisions (``double_coding``) are
+        measurements: they do not change the excerpt's code, and neither make nor take part in conflicts."""
         return self.decide_many(
             run_id,
             question,
@@ -209,7 +209,8 @@ class DecisionLog:
                 if kind in EXCERPT_KINDS:
                     if not isinstance(excerpt_id, str) or s.get(ExcerptRow, (run_id, excerpt_id)) is None:
                         raise StoreError(f"excerpt '{excerpt_id}' is not in run '{run_id}'")
-                    conflict = self._unseen_decision(s, run_id, excerpt_id, coder, item.get("seen_decision_id"))
+                    if not item.get("double_coding"):
+                        conflict = self._unseen_decision(s, run_id, excerpt_id, coder, item.get("seen_decision_id"))
                 row = DecisionRow(
                     run_id=run_id,
                     question=question,
@@ -258,6 +259,7 @@ class DecisionLog:
                 DecisionRow.run_id == run_id,
                 DecisionRow.excerpt_id == excerpt_id,
                 DecisionRow.coder != coder,
+                DecisionRow.double_coding.is_(False),
                 DecisionRow.id > int(str(seen)),
             )
         )

@@ -9,6 +9,8 @@ The decision log is append-only. From the machine's codes and the decisions, in 
   theme became which) is the chain of merges and the parents of split themes.
 * *Excerpts*: the latest counting ``accept`` / ``reject`` / ``recode`` decides. Without one, the machine's code stands.
   Themes merged away are followed to the theme they became.
+* *Blind double coding*: a decision made in blind double coding (``double_coding``) is a measurement of agreement,
+  not a code: it never changes the excerpt's current code (``verbatim.models.blind``, ``verbatim.models.agreement``).
 * *Conflicts*: a decision made without having seen an earlier decision on the same excerpt by someone else keeps a
   link to it; the excerpt shows the latest decision and flags the conflict.
 """
@@ -164,10 +166,11 @@ def resolve(theme_id: int, states: dict[int, ThemeState]) -> int:
 def current_codes(
     machine: Iterable[MachineCode], decisions: Iterable[Decision], states: dict[int, ThemeState]
 ) -> dict[str, CurrentCode]:
-    """The code of every excerpt now: the latest counting excerpt decision, else the machine's, through merges."""
+    """The code of every excerpt now: the latest counting excerpt decision (blind codes left out), else the
+    machine's, through merges."""
     latest: dict[str, Decision] = {}
     for decision in counting(decisions):
-        if decision.kind in EXCERPT_KINDS and decision.excerpt_id is not None:
+        if decision.kind in EXCERPT_KINDS and decision.excerpt_id is not None and not decision.double_coding:
             latest[decision.excerpt_id] = decision
     codes: dict[str, CurrentCode] = {}
     for m in machine:

@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import select
 
 from verbatim.errors import VerbatimError
-from verbatim.models.decisions import DecisionLog, QuestionState
+from verbatim.models import blind
+from verbatim.models.blind import Sample
+from verbatim.models.decisions import DecisionLog, QuestionState, Role, User
 from verbatim.models.review import QUEUE, CurrentCode, Decision, ReviewStatus, ThemeState, lineage, resolve
 from verbatim.models.store import Store
 from verbatim.models.tables import AnswerRow, DoubleCodingRow, ExcerptRow, RespondentRow, RunRow, ThemeRow
@@ -60,12 +62,7 @@ class BreakdownRow:
     share_question: float  # share among all respondents with an excerpt in the question
 
 
-@dataclass(frozen=True)
-class Pair:
-    question: str
-    coder_a: str
-    coder_b: str
-    excerpt_ids: list[str]
+Pair = Sample  # a blind double-coding sample and its two coders (``verbatim.models.blind``)
 
 
 class ReviewData:
@@ -111,6 +108,12 @@ class ReviewData:
 
     def state(self, run_id: str, question: str) -> QuestionState:
         return self.log.state(run_id, question)
+
+    def state_for(self, run_id: str, question: str, user: User, whole: QuestionState | None = None) -> QuestionState:
+        """The question as ``user`` may see it (``whole``: its full state, if already read): without the blind codes
+        of open double-coding samples that are not theirs to see (``verbatim.models.blind``). Pages show this."""
+        whole = whole or self.state(run_id, question)
+        return blind.as_seen_by(whole, self.double_coding_pairs(run_id), user.name, user.role == Role.ADMIN)
 
     # -- excerpts ------------------------------------------------------------------------------------------------
     def excerpt_rows(self, run_id: str, question: str) -> dict[str, ExcerptRow]:
@@ -270,7 +273,7 @@ def _ordered(questions: set[str], manifest: dict[str, Any] | None) -> list[str]:
 def latest_decision_ids(decisions: list[Decision]) -> dict[str, int]:
     latest: dict[str, int] = {}
     for d in decisions:
-        if d.excerpt_id is not None:
+        if d.excerpt_id is not None and not d.double_coding:  # blind codes take no part in conflicts
             latest[d.excerpt_id] = max(latest.get(d.excerpt_id, 0), d.id)
     return latest
 

@@ -31,7 +31,7 @@ def run_page(request: Request, me: Reader, run_id: str) -> Response:
     run = data.run(run_id)
     questions = []
     for number, question in enumerate(run.questions, start=1):
-        state = data.state(run_id, question)
+        state = data.state_for(run_id, question, me)
         queue = sum(1 for c in state.codes.values() if in_queue(c, _low_score(request)))
         questions.append((number, question, state, agreement.progress(state), queue))
     return render(request, "run.html", me=me, run=run, questions=questions)
@@ -41,7 +41,7 @@ def run_page(request: Request, me: Reader, run_id: str) -> Response:
 def question_page(request: Request, me: Reader, run_id: str, number: int) -> Response:
     data = data_of(request)
     run, question = data.question(run_id, number)
-    state = data.state(run_id, question)
+    state = data.state_for(run_id, question, me)
     rows = data.theme_rows(run_id, question)
     themes = []
     for theme in state.active_themes():
@@ -79,7 +79,7 @@ def question_page(request: Request, me: Reader, run_id: str, number: int) -> Res
 def theme_page(request: Request, me: Reader, run_id: str, number: int, theme_id: int) -> Response:
     data = data_of(request)
     run, question = data.question(run_id, number)
-    state = data.state(run_id, question)
+    state = data.state_for(run_id, question, me)
     theme = state.themes.get(theme_id)
     if theme is None:
         raise NotFound(f"Le thème n° {theme_id} n'existe pas dans cette question.")
@@ -116,7 +116,7 @@ def theme_page(request: Request, me: Reader, run_id: str, number: int, theme_id:
 def queue_page(request: Request, me: Reader, run_id: str, number: int, seuil: float | None = None) -> Response:
     data = data_of(request)
     run, question = data.question(run_id, number)
-    state = data.state(run_id, question)
+    state = data.state_for(run_id, question, me)
     threshold = _low_score(request) if seuil is None else min(max(seuil, 0.0), 1.0)
     ids = sorted(
         (e for e, c in state.codes.items() if in_queue(c, threshold)),
@@ -142,7 +142,7 @@ def queue_page(request: Request, me: Reader, run_id: str, number: int, seuil: fl
 def excerpt_page(request: Request, me: Reader, run_id: str, number: int, id: str) -> Response:
     data = data_of(request)
     run, question = data.question(run_id, number)
-    state = data.state(run_id, question)
+    state = data.state_for(run_id, question, me)
     view = data.excerpt_view(state, id)
     history = [d for d in state.decisions if d.excerpt_id == id]
     return render(

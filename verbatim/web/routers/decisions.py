@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from verbatim.models import blind
 from verbatim.models.review import QUEUE, DecisionKind, undone
 from verbatim.web.actions import decide_excerpt, excerpt_in
 from verbatim.web.data import BadInput, NotFound, active_theme
@@ -23,7 +24,7 @@ from verbatim.web.pages import (
     text,
     theme_name,
 )
-from verbatim.web.security import Writer
+from verbatim.web.security import Forbidden, Writer
 
 router = APIRouter()
 
@@ -159,8 +160,19 @@ def undo(request: Request, me: Writer, form: Form, run_id: str, number: int) -> 
     target = next((d for d in state.decisions if d.id == decision_id), None)
     if target is None:
         raise NotFound(f"La décision n° {decision_id} n'existe pas dans cette question.")
+    if target.coder != me.name:
+        raise Forbidden(
+            f"La décision n° {decision_id} est celle de {target.coder} : chacun n'annule que ses propres décisions. "
+            "Pour la changer, prenez une nouvelle décision."
+        )
     if decision_id in undone(state.decisions):
         raise BadInput(f"La décision n° {decision_id} est déjà annulée.")
+    if target.double_coding and any(
+        target.excerpt_id in p.excerpt_ids and blind.is_closed(state, p)
+        for p in data.double_coding_pairs(run_id)
+        if p.question == question
+    ):
+        raise Forbidden("Ce code à l'aveugle appartient à un échantillon clos : il ne change plus.")
     data.log.decide(
         run_id, question, DecisionKind.UNDO, me.name, excerpt_id=target.excerpt_id, theme_id=target.theme_id,
         undoes_id=decision_id,
