@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import SAMPLE
 from verbatim.models import agreement
+from verbatim.models.accounts import Accounts
 from verbatim.models.decisions import DecisionLog, Role
 from verbatim.models.review import QUEUE, DecisionKind, ReviewStatus
 from verbatim.models.store import Store
@@ -552,6 +553,100 @@ def test_logout_ends_the_session(app: FastAPI) -> None:
     b = Browser(app, "bruno")
     assert b.post("/logout", {}).status_code == 303
     assert b.get("/").status_code == 303
+
+
+def test_a_cookie_copied_before_logout_opens_nothing(app: FastAPI, run_id: str, log: DecisionLog) -> None:
+    b = Browser(app, "bruno")
+    stale = TestClient(app, follow_redirects=False, cookies=dict(b.client.cookies))
+    assert stale.get(f"/runs/{run_id}").status_code == 200, "the copy works while the session is open"
+    assert b.post("/logout", {}).status_code == 303
+    response = stale.get(f"/runs/{run_id}")
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    (excerpt,) = fresh(log, run_id, Q1, 1)
+    before = len(log.decisions(run_id))
+    data = {"excerpt_id": excerpt, "action": "accept", "csrf": b.csrf}
+    assert stale.post(decide_url(run_id), data=data).status_code == 401
+    assert len(log.decisions(run_id)) == before
+
+
+def test_new_password_role_change_and_deactivation_end_sessions(
+    people: dict[str, Browser], app: FastAPI, run_id: str, log: DecisionLog
+) -> None:
+    log.add_user("paul", Role.RESEARCHER, hash_password(PASSWORD))
+    anne = people["anne"]
+    changes = [
+        ("/accounts/password", {"name": "paul", "password": PASSWORD}),
+        ("/accounts/role", {"name": "paul", "role": "viewer"}),
+        ("/accounts/deactivate", {"name": "paul"}),
+    ]
+    for path, data in changes:
+        paul = Browser(app, "paul")
+        assert paul.get(f"/runs/{run_id}").status_code == 200
+        assert anne.post(path, data).status_code == 303, path
+        assert paul.get(f"/runs/{run_id}").status_code == 303, f"{path} ends paul's session"
+    client = TestClient(app, follow_redirects=False)
+    token = csrf_of(client.get("/login").text)
+    refused = client.post("/login", data={"csrf": token, "name": "paul", "password": PASSWORD})
+    assert refused.status_code == 403 and "désactivé" in refused.text
+    assert client.get("/").status_code == 303
+    assert anne.post("/accounts/reactivate", {"name": "paul"}).status_code == 303
+    assert "lecture seule" in Browser(app, "paul").get("/").text, "back, with the role anne gave"
+    assert people["anne"].get("/").status_code == 200, "the admin's own session is untouched"
+
+
+def test_the_accounts_page_is_for_admins_and_its_forms_work(
+    people: dict[str, Browser], app: FastAPI, store: Store, log: DecisionLog
+) -> None:
+    anne, bruno = people["anne"], people["bruno"]
+    assert TestClient(app, follow_redirects=False).get("/accounts").status_code == 303
+    for name in ("bruno", "victor"):
+        assert people[name].get("/accounts").status_code == 403
+        assert 'href="/accounts"' not in people[name].get("/").text
+    form = {"name": "rose", "role": "researcher", "password": PASSWORD}
+    assert bruno.post("/accounts/create", form).status_code == 403
+    page = anne.get("/accounts")
+    assert page.status_code == 200 and 'href="/accounts"' in page.text
+    assert all(f'<th scope="row">{name}</th>' in page.text for name in USERS)
+    assert page.text.count('name="csrf"') >= page.text.count("<form"), "every form carries the CSRF token"
+    assert anne.post("/accounts/create", form, csrf=False).status_code == 403
+    assert log.user("rose") is None
+    assert anne.post("/accounts/create", form).status_code == 303
+    user = log.user("rose")
+    assert user is not None and user.role == Role.RESEARCHER and user.active
+    for data, words in (
+        (form, "existe déjà"),
+        ({**form, "name": "sam", "password": "court"}, "au moins 8"),
+        ({**form, "name": "sam", "role": "boss"}, "Rôle inconnu"),
+    ):
+        response = anne.post("/accounts/create", data)
+        assert response.status_code == 400 and words in response.text, data
+    assert anne.post("/accounts/role", {"name": "personne", "role": "viewer"}).status_code == 404
+    assert anne.post("/accounts/role", {"name": "rose", "role": "viewer"}).status_code == 303
+    assert (log.user("rose") or user).role == Role.VIEWER
+    assert anne.post("/accounts/password", {"name": "rose", "password": "un-nouveau-mot-de-passe"}).status_code == 303
+    client = TestClient(app, follow_redirects=False)
+    token = csrf_of(client.get("/login").text)
+    login = {"csrf": token, "name": "rose", "password": "un-nouveau-mot-de-passe"}
+    assert client.post("/login", data=login).status_code == 303
+
+    made = anne.post("/accounts/tokens", {"name": "rose", "label": "script R"})
+    assert made.status_code == 201
+    api_token = re.search(r"vbt_[A-Za-z0-9_-]{40,}", made.text)
+    assert api_token, "the new token is shown once"
+    headers = {"Authorization": f"Bearer {api_token.group(0)}"}
+    assert anne.client.get("/api/v1/runs", headers=headers).status_code == 200
+    assert api_token.group(0) not in anne.get("/accounts").text, "and never again"
+    (info,) = Accounts(store).tokens("rose")
+    assert info.label == "script R"
+    assert anne.post("/accounts/tokens/revoke", {"token_id": str(info.id)}).status_code == 303
+    assert anne.client.get("/api/v1/runs", headers=headers).status_code == 401
+    assert "révoqué le" in anne.get("/accounts").text
+
+    assert anne.post("/accounts/deactivate", {"name": "anne"}).status_code == 403, "not one's own account"
+    assert anne.post("/accounts/role", {"name": "anne", "role": "researcher"}).status_code == 403
+    assert (log.user("anne") or user).role == Role.ADMIN
+    assert anne.post("/accounts/deactivate", {"name": "rose"}).status_code == 303
+    assert "désactivé" in anne.get("/accounts").text
 
 
 # -- a real server process ---------------------------------------------------------------------------------------

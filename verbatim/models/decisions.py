@@ -43,6 +43,7 @@ class User:
     name: str
     role: Role
     password_hash: str
+    active: bool = True  # deactivated accounts cannot log in (see verbatim.models.accounts)
 
     @property
     def can_decide(self) -> bool:
@@ -104,12 +105,13 @@ class DecisionLog:
     def user(self, name: str) -> User | None:
         with self.store.session() as s:
             row = s.get(UserRow, name)
-            return None if row is None else User(row.name, Role(row.role), row.password_hash)
+            return None if row is None else User(row.name, Role(row.role), row.password_hash, bool(row.active))
 
     def users(self) -> list[User]:
         with self.store.session() as s:
             return [
-                User(r.name, Role(r.role), r.password_hash) for r in s.scalars(select(UserRow).order_by(UserRow.name))
+                User(r.name, Role(r.role), r.password_hash, bool(r.active))
+                for r in s.scalars(select(UserRow).order_by(UserRow.name))
             ]
 
     # -- reading -------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -21,12 +22,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from verbatim.errors import StoreError, VerbatimError
+from verbatim.models.accounts import Accounts
 from verbatim.models.store import Store
 from verbatim.paths import secret_file as default_secret_file
+from verbatim.web.api import API_PREFIX, create_api
 from verbatim.web.auth import LoginBrake, secret_key
 from verbatim.web.data import NotFound, ReviewData
 from verbatim.web.pages import HERE, make_templates, redirect, render
-from verbatim.web.routers import agreement, browse, decisions, login
+from verbatim.web.routers import accounts, agreement, browse, decisions, downloads, login
 from verbatim.web.security import Forbidden, LoginRequired
 
 SESSION_HOURS = 12
@@ -53,7 +56,10 @@ def create_app(
     if secure_cookies is None:
         secure_cookies = os.environ.get("VERBATIM_SECURE_COOKIES", "") in ("1", "true", "yes")
     app = FastAPI(title="Verbatim", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.data = ReviewData(Store(database_url))
+    store = Store(database_url)
+    app.state.data = ReviewData(store)
+    app.state.accounts = Accounts(store)
+    app.state.session_max_age = timedelta(hours=SESSION_HOURS)
     app.state.templates = make_templates()
     app.state.brake = LoginBrake()
     app.state.low_score = low_score
@@ -68,8 +74,9 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.middleware("http")(_security_headers)
     _add_error_pages(app)
-    for module in (login, browse, decisions, agreement):
+    for module in (login, browse, decisions, agreement, accounts, downloads):
         app.include_router(module.router)
+    app.mount(API_PREFIX, create_api(app.state.data, app.state.accounts))
     return app
 
 

@@ -3,7 +3,7 @@ CSRF token and flash message, the form readers, and the redirect after a POST.""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -14,7 +14,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 from starlette.datastructures import FormData
 
-from verbatim.models.decisions import Role
+from verbatim.models.accounts import Accounts
+from verbatim.models.decisions import Role, User
 from verbatim.models.review import QUEUE, DecisionKind, ReviewStatus, ThemeState
 from verbatim.web.auth import new_csrf_token
 from verbatim.web.data import BadInput, ReviewData
@@ -86,6 +87,27 @@ def data_of(request: Request) -> ReviewData:
     return data
 
 
+def accounts_of(request: Request) -> Accounts:
+    accounts: Accounts = request.app.state.accounts
+    return accounts
+
+
+_UNREAD = object()
+
+
+def signed_in(request: Request) -> User | None:
+    """The user of the request's session while the server holds it open (not logged out, not revoked, not
+    expired, the account active); read once per request."""
+    if getattr(request.state, "signed_in", _UNREAD) is _UNREAD:
+        session_id = request.session.get("sid")
+        max_age: timedelta = request.app.state.session_max_age
+        request.state.signed_in = (
+            accounts_of(request).session_user(session_id, max_age) if isinstance(session_id, str) else None
+        )
+    user: User | None = request.state.signed_in
+    return user
+
+
 def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not isinstance(token, str) or not token:
@@ -100,12 +122,10 @@ def flash(request: Request, message: str) -> None:
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """``template`` with ``context``, the CSRF token, the flash message (shown once) and the logged-in user."""
-    name_in_session = request.session.get("user")
-    data = data_of(request)
     context.update(
         csrf=csrf_token(request),
         flash=request.session.pop("flash", None),
-        me=context.get("me") or (data.log.user(name_in_session) if isinstance(name_in_session, str) else None),
+        me=context.get("me") or signed_in(request),
     )
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, template, context, status_code=status)

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from verbatim.models.decisions import Role, User
 from verbatim.web.auth import csrf_matches
-from verbatim.web.pages import Form, data_of
+from verbatim.web.pages import Form, signed_in
 
 
 class LoginRequired(Exception):
@@ -22,9 +22,9 @@ class Forbidden(Exception):
 
 
 def current_user(request: Request) -> User:
-    """The logged-in user (a dependency of every page); no session, or an account gone: log in first."""
-    name = request.session.get("user")
-    user = data_of(request).log.user(name) if isinstance(name, str) else None
+    """The logged-in user (a dependency of every page); no session, a session ended on the server (logout, a new
+    password or role, deactivation) or expired, or an account gone: log in first."""
+    user = signed_in(request)
     if user is None:
         raise LoginRequired
     return user
@@ -52,6 +52,15 @@ def admin(request: Request, form: Form) -> User:
     return user
 
 
+def admin_reader(request: Request) -> User:
+    """The logged-in user, an administrator (the accounts page)."""
+    user = current_user(request)
+    if user.role != Role.ADMIN:
+        raise Forbidden("Cette page est réservée aux administrateurs.")
+    return user
+
+
 Reader = Annotated[User, Depends(current_user)]
 Writer = Annotated[User, Depends(writer)]
 Admin = Annotated[User, Depends(admin)]
+AdminReader = Annotated[User, Depends(admin_reader)]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from verbatim.formats.exports.data import ExcerptView, QuestionView, RunView
@@ -148,3 +148,44 @@ def choose_quotes(
             )
         )  # fmt: skip
     return QuoteChoice(tuple(quotes), bool(validated))
+
+
+def citable_quotes(
+    run: RunView,
+    question: QuestionView,
+    theme_id: int,
+    *,
+    where: Mapping[str, str] | None = None,
+    min_chars: int = 0,
+    max_chars: int | None = None,
+    validated_only: bool = True,
+    columns: Sequence[str] = DEFAULT_ATTRIBUTION,
+) -> list[Quote]:
+    """Every quote of a theme a report may cite, best first (the ranking of :func:`choose_quotes`): validated
+    excerpts (or all, with ``validated_only=False``) whose respondent has the attribute values of ``where`` and whose
+    length (in characters) is between ``min_chars`` and ``max_chars``. Texts are whole, never trimmed."""
+    theme = question.themes.get(theme_id)
+    representatives = list(theme.representative_excerpt_ids) if theme else []
+    pool = []
+    for e in question.excerpts_of(theme_id):
+        attributes = run.respondents.get(e.respondent_id, {})
+        length = len(" ".join(e.text.split()))
+        if validated_only and not e.validated:
+            continue
+        if any(str(attributes.get(k, "")) != v for k, v in (where or {}).items()):
+            continue
+        if length < min_chars or (max_chars is not None and length > max_chars):
+            continue
+        pool.append(e)
+    pool.sort(key=lambda e: _rank_key(e, representatives))
+    return [
+        Quote(
+            e.excerpt_id,
+            e.respondent_id,
+            " ".join(e.text.split()),
+            attribution(run.respondents.get(e.respondent_id, {}), columns),
+            e.validated,
+            False,
+        )  # fmt: skip
+        for e in pool
+    ]

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from verbatim.web.auth import LoginBrake, new_csrf_token, verify_password
-from verbatim.web.pages import Form, data_of, next_url, redirect, render, text
+from verbatim.web.pages import Form, accounts_of, data_of, next_url, redirect, render, text
 from verbatim.web.security import check_csrf
 
 router = APIRouter()
@@ -34,13 +34,25 @@ def login(request: Request, form: Form) -> Response:
         error = "Nom d'utilisateur ou mot de passe incorrect."
         return render(request, "login.html", 401, next=target, name=name, error=error)
     brake.succeeded(name)
-    request.session.clear()  # a new session: nothing carried over from before the login
-    request.session.update(user=user.name, csrf=new_csrf_token())
+    if not user.active:
+        error = "Ce compte est désactivé : demandez à un administrateur de le réactiver."
+        return render(request, "login.html", 403, next=target, name=name, error=error)
+    _end(request)  # a new session: nothing carried over from before the login
+    session_id = accounts_of(request).open_session(user.name)
+    request.session.update(user=user.name, sid=session_id, csrf=new_csrf_token())
     return redirect(target)
 
 
 @router.post("/logout")
 def logout(request: Request, form: Form) -> Response:
     check_csrf(request, form.get("csrf"))
-    request.session.clear()
+    _end(request)
     return redirect("/login")
+
+
+def _end(request: Request) -> None:
+    """End the request's session on the server (a copy of the cookie opens nothing any more) and forget it."""
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        accounts_of(request).end_session(session_id)
+    request.session.clear()

@@ -1,0 +1,138 @@
+"""The runs over the API: list them, read one (questions, counts, themes), download its exports, decide on its
+excerpts. Each route reads or calls what the browser's pages use (``ReviewData``, ``decide_excerpt``,
+``export_file``): no rule is written twice."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse
+
+from verbatim.models import agreement
+from verbatim.models.review import QUEUE, DecisionKind
+from verbatim.web.actions import decide_excerpt
+from verbatim.web.api.schemas import DecisionIn, DecisionOut, Problem, QuestionOut, RunDetail, RunSummary, ThemeOut
+from verbatim.web.api.security import ApiWriter, api_user
+from verbatim.web.data import NotFound
+from verbatim.web.downloads import export_file, send
+from verbatim.web.pages import data_of
+
+router = APIRouter(dependencies=[Depends(api_user)], responses={401: {"model": Problem}})
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "unknown run or excerpt"}}
+ExportName = Literal["csv", "xlsx", "codebook", "qdpx", "report", "respondents"]
+
+
+@router.get("/runs", summary="Les analyses, la plus récente d'abord")
+def list_runs(request: Request) -> list[RunSummary]:
+    return [
+        RunSummary(
+            run_id=r.run_id,
+            created_at=r.created_at,
+            survey_file=r.survey_file,
+            questions=r.questions,
+            n_respondents=r.n_respondents,
+        )
+        for r in data_of(request).runs()
+    ]
+
+
+@router.get("/runs/{run_id}", summary="Une analyse : ses questions, leurs comptes et leurs thèmes", responses=NOT_FOUND)
+def read_run(request: Request, run_id: str) -> RunDetail:
+    data = data_of(request)
+    run = data.run(run_id)
+    row = data.store.run(run_id)
+    at_analysis = (row.manifest or {}).get("counts", {})
+    questions = []
+    for number, question in enumerate(run.questions, start=1):
+        state = data.state(run_id, question)
+        excerpts = data.excerpt_rows(run_id, question)
+        themes = []
+        for theme in state.active_themes():
+            ids = state.excerpts_of(theme.theme_id)
+            n_respondents = len({excerpts[e].respondent_id for e in ids if e in excerpts})
+            themes.append(
+                ThemeOut(
+                    id=theme.theme_id,
+                    label=theme.label,
+                    description=theme.description,
+                    size=len(ids),
+                    n_respondents=n_respondents,
+                )
+            )
+        counts = {k: int(v) for k, v in at_analysis.get(question, {}).items() if isinstance(v, int)}
+        counts.update(
+            decided=agreement.progress(state).n_decided,
+            review_queue=sum(1 for c in state.codes.values() if c.theme_id == QUEUE),
+            active_themes=len(themes),
+        )
+        questions.append(QuestionOut(number=number, question=question, counts=counts, themes=themes))
+    return RunDetail(
+        run_id=run.run_id,
+        created_at=run.created_at,
+        survey_file=run.survey_file,
+        n_respondents=run.n_respondents,
+        seed=row.seed,
+        encoder=row.encoder,
+        questions=questions,
+    )
+
+
+@router.get(
+    "/runs/{run_id}/exports/{format}",
+    summary="Un export de l'analyse telle qu'elle est après la revue (fichier joint)",
+    response_class=FileResponse,
+    responses={**NOT_FOUND, 200: {"description": "the file, with its name in Content-Disposition"}},
+)
+def download_export(
+    request: Request,
+    run_id: str,
+    format: ExportName,
+    as_: Annotated[
+        str | None,
+        Query(
+            alias="as",
+            description="csv: csv | excel-fr; codebook: xlsx | qdc | csv; respondents: csv | excel-fr | xlsx | sav",
+        ),
+    ] = None,
+    validated_only: Annotated[
+        bool, Query(description="only excerpts accepted or recoded by a researcher (csv, xlsx, qdpx)")
+    ] = False,
+) -> FileResponse:
+    """``csv`` / ``xlsx``: coded quotes; ``codebook``: the themes (XLSX by default); ``qdpx``: a REFI-QDA project;
+    ``report``: a ZIP of report.md, report.docx and the charts; ``respondents``: one row per respondent with a 0/1
+    column per theme (CSV by default)."""
+    return send(export_file(data_of(request), run_id, format, as_, validated_only))
+
+
+@router.post(
+    "/runs/{run_id}/decisions",
+    status_code=201,
+    summary="Accepter, rejeter ou recoder un extrait (la décision est enregistrée avant la réponse)",
+    responses={**NOT_FOUND, 403: {"model": Problem, "description": "a viewer's token"}},
+)
+def post_decision(request: Request, run_id: str, body: DecisionIn, me: ApiWriter) -> DecisionOut:
+    data = data_of(request)
+    run = data.run(run_id)
+    question = data.store.excerpt_question(run_id, body.excerpt_id)
+    if question is None or question not in run.questions:
+        raise NotFound(f"L'extrait « {body.excerpt_id[:300]} » n'existe pas dans l'analyse « {run_id} ».")
+    state = data.state(run_id, question)
+    outcome = decide_excerpt(data, state, me, body.excerpt_id, body.action, to_theme=body.to_theme, seen=body.seen)
+    decision = outcome.decision
+    if decision.kind == DecisionKind.RECODE and decision.to_theme_id is not None:
+        theme_id = decision.to_theme_id
+    elif decision.kind == DecisionKind.REJECT:
+        theme_id = QUEUE
+    else:
+        theme_id = decision.theme_id if decision.theme_id is not None else QUEUE
+    return DecisionOut(
+        decision_id=decision.id,
+        run_id=run_id,
+        question=question,
+        excerpt_id=body.excerpt_id,
+        action=body.action,
+        theme_id=theme_id,
+        conflict_with_id=decision.conflict_with_id,
+        message=outcome.message,
+    )

@@ -1,0 +1,75 @@
+"""What the API answers and accepts (pydantic models: the OpenAPI schema is written from them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    created_at: datetime
+    survey_file: str = Field(description="the survey export's file name")
+    questions: list[str] = Field(description="the open questions, in the survey's order")
+    n_respondents: int
+
+
+class ThemeOut(BaseModel):
+    id: int = Field(description="the theme's number within its question")
+    label: str
+    description: str
+    size: int = Field(description="excerpts coded in the theme now (after the review)")
+    n_respondents: int = Field(description="respondents with at least one excerpt in the theme")
+
+
+class QuestionOut(BaseModel):
+    number: int = Field(description="1-based, as in the app's addresses (/runs/RUN/q/NUMBER)")
+    question: str
+    counts: dict[str, int] = Field(
+        description="rows, coded, queued, rejected, excerpts, themes (at analysis); decided, review_queue and "
+        "active_themes (now)"
+    )
+    themes: list[ThemeOut] = Field(description="the active themes")
+
+
+class RunDetail(BaseModel):
+    run_id: str
+    created_at: datetime
+    survey_file: str
+    n_respondents: int
+    seed: int
+    encoder: str
+    questions: list[QuestionOut]
+
+
+class DecisionIn(BaseModel):
+    """A decision on one excerpt (its question is found from the excerpt)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    excerpt_id: str = Field(min_length=1, max_length=300, examples=["Q1-R0001-01"])
+    action: Literal["accept", "reject", "recode"]
+    to_theme: int | None = Field(default=None, description="the target theme (recode only)")
+    seen: int | None = Field(
+        default=None,
+        ge=0,
+        description="the latest decision on the excerpt you saw (0: none); a later one by someone else is flagged "
+        "as a conflict. Omit it to skip the check.",
+    )
+
+
+class DecisionOut(BaseModel):
+    decision_id: int
+    run_id: str
+    question: str
+    excerpt_id: str
+    action: str
+    theme_id: int = Field(description="the excerpt's theme after the decision (-1: the review queue)")
+    conflict_with_id: int | None = Field(description="a decision by someone else you had not seen, if any")
+    message: str
+
+
+class Problem(BaseModel):
+    detail: str
