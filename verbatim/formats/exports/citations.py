@@ -178,14 +178,9 @@ def citable_quotes(
             continue
         pool.append(e)
     pool.sort(key=lambda e: _rank_key(e, representatives))
-    return [
-        Quote(
-            e.excerpt_id,
-            e.respondent_id,
-            " ".join(e.text.split()),
-            attribution(run.respondents.get(e.respondent_id, {}), columns),
-            e.validated,
-            False,
-        )  # fmt: skip
-        for e in pool
-    ]
+    return [_whole_quote(run, e, columns) for e in pool]
+
+
+def _whole_quote(run: RunView, e: ExcerptView, columns: Sequence[str]) -> Quote:
+    attributed = attribution(run.respondents.get(e.respondent_id, {}), columns)
+    return Quote(e.excerpt_id, e.respondent_id, " ".join(e.text.split()), attributed, e.validated, False)
