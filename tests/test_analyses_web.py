@@ -238,3 +238,51 @@ def test_a_failed_analysis_says_why_and_keeps_the_file_until_removed(
     assert bruno.post(f"/analyses/{analysis.analysis_id}/remove-upload", {}).status_code == 303
     assert not kept.exists() and log.get(analysis.analysis_id).upload_path is None
     assert "a été supprimé" in bruno.get(f"/analyses/{analysis.analysis_id}").text
+
+
+def test_recode_and_a_new_wave_from_the_run_page(
+    people: dict[str, Browser], part_of_sample: bytes, app: FastAPI
+) -> None:
+    bruno = people["bruno"]
+    log = AnalysisLog(app.state.data.store)
+    done = [a for a in log.all() if a.kind == AnalysisKind.ANALYSE and a.status == AnalysisStatus.COMPLETED]
+    if not done:  # this test alone: one analysis first
+        draft = draft_of(upload(bruno, "enquete.csv", part_of_sample))
+        launched = bruno.post(f"/analyses/drafts/{draft}/launch", choices())
+        wait_for(bruno, launched.headers["location"].rsplit("/", 1)[1])
+        done = [a for a in log.all() if a.status == AnalysisStatus.COMPLETED]
+    codebook = done[0].run_id
+    assert codebook
+    run_page = bruno.get(f"/runs/{codebook}").text
+    assert f"/analyses/new?codebook={codebook}" in run_page and f"/runs/{codebook}/recode" in run_page
+    assert f"/runs/{codebook}/recode" not in people["victor"].get(f"/runs/{codebook}").text
+
+    recode = bruno.post(f"/runs/{codebook}/recode", {})
+    assert recode.status_code == 303
+    recode_id = recode.headers["location"].rsplit("/", 1)[1]
+    # the next wave: the sample's other respondents, columns pre-selected from the codebook's run
+    wave = pd.read_csv(SAMPLE, sep=";", dtype=str, keep_default_na=False).iloc[ROWS : ROWS + 80]
+    uploaded = bruno.client.post(
+        "/analyses/upload",
+        data={"csrf": bruno.csrf, "codebook": codebook},
+        files={"file": ("vague2.csv", wave.to_csv(sep=";", index=False).encode("cp1252", "replace"))},
+    )
+    location = uploaded.headers["location"]
+    assert f"codebook={codebook}" in location
+    form = bruno.get(location).text
+    assert "Nouvelle vague dans le livre de codes" in form and re.search(
+        r'name="id_column" value="id"[^>]*checked', form
+    )
+    draft = draft_of(uploaded)
+    launched = bruno.post(f"/analyses/drafts/{draft}/launch", {**choices(name="Vague 2"), "codebook": codebook})
+    assert launched.status_code == 303, launched.text
+    wave_id = launched.headers["location"].rsplit("/", 1)[1]
+    for analysis_id in (recode_id, wave_id):
+        wait_for(bruno, analysis_id)
+    recoded, coded = log.get(recode_id), log.get(wave_id)
+    assert recoded.kind == AnalysisKind.RECODE and recoded.status == AnalysisStatus.COMPLETED, recoded.error
+    assert recoded.run_id == codebook
+    assert coded.kind == AnalysisKind.CODE and coded.status == AnalysisStatus.COMPLETED, coded.error
+    assert coded.run_id and coded.run_id != codebook and coded.upload_path is None
+    manifest = app.state.data.store.run(coded.run_id).manifest
+    assert manifest["codebook_run_id"] == codebook and manifest["counts"]["difficultes"]["rows"] == 80

@@ -207,9 +207,8 @@ def steps_of(config: AnalyseConfig) -> int:
     return 3 + 3 * len(config.questions)
 
 
-def progress_reporter(store: Store, config: AnalyseConfig) -> Callable[[str, float], None] | None:
+def progress_reporter(store: Store, analysis_id: str | None) -> Callable[[str, float], None] | None:
     """Where the steps of an analysis launched from the app are reported (None for a run from the command line)."""
-    analysis_id = config.analysis_id
     if analysis_id is None:
         return None
     log = AnalysisLog(store)
@@ -347,22 +346,22 @@ def analyse_survey(config: AnalyseConfig) -> RunResult:
     flow starts for a large survey (``config.workers``); its only parameter is the configuration (Prefect stores
     flow parameters: never answers).
     """
-    with analysis_outcome(config):
+    with analysis_outcome(config.analysis_id, config.database_url):
         return run_steps(analysis_steps, config)
 
 
 @contextmanager
-def analysis_outcome(config: AnalyseConfig) -> Iterator[None]:
-    """For an analysis launched from the app (``config.analysis_id``): a failure recorded in the store, with the
-    error in words. The uploaded file stays, for another try (see :func:`finish_analysis` for success)."""
-    if config.analysis_id is None:
+def analysis_outcome(analysis_id: str | None, url: str | None) -> Iterator[None]:
+    """For an analysis launched from the app: a failure recorded in the store at ``url``, with the error in words.
+    An uploaded file stays, for another try (see :func:`finish_analysis` for success)."""
+    if analysis_id is None:
         yield
         return
     try:
         yield
     except Exception as exc:
         message = str(exc) if isinstance(exc, VerbatimError) else f"{type(exc).__name__}: {exc}"
-        AnalysisLog(Store(config.database_url)).fail(config.analysis_id, message)
+        AnalysisLog(Store(url)).fail(analysis_id, message)
         raise
 
 
@@ -384,7 +383,7 @@ def analysis_steps(config: AnalyseConfig) -> RunResult:
     started = time.perf_counter()
     run_id = new_run_id()
     store = Store(config.database_url)  # opened first: a wrong database URL fails now, not after the work
-    clock = StepClock(progress_reporter(store, config), steps_of(config))
+    clock = StepClock(progress_reporter(store, config.analysis_id), steps_of(config))
     with clock.step("read survey", "lecture du fichier"):
         table, ingested = read_survey_task(config)
     with clock.step("pseudonymise", "pseudonymisation des réponses"):

@@ -49,6 +49,7 @@ from verbatim.flows.analyse import (
 from verbatim.flows.assemble import answer_outcomes
 from verbatim.flows.batches import embed_excerpts, pseudonymise_answers, split_answers
 from verbatim.flows.config import AnalyseConfig
+from verbatim.models.analyses import AnalysisLog
 from verbatim.models.decisions import DecisionLog, QuestionState
 from verbatim.models.machine_codes import (
     DECIDED,
@@ -104,6 +105,7 @@ class RecodeConfig(BaseModel):
         default=None, description="default: VERBATIM_DATABASE_URL or VERBATIM_DATA_DIR/verbatim.db"
     )
     cache_dir: Path | None = Field(default=None, description="embedding cache; default: the run's own")
+    analysis_id: str | None = Field(default=None, description="the app's analysis that launched it (progress, end)")
 
 
 class CodeConfig(AnalyseConfig):
@@ -257,6 +259,11 @@ def recode_question_task(
 @flow(name="recode_run")
 def recode_run(config: RecodeConfig) -> RecodeResult:
     """Learn from the decisions on a run and write a new machine version of its codes (decisions untouched)."""
+    with analysis_outcome(config.analysis_id, config.database_url):
+        return _recode(config)
+
+
+def _recode(config: RecodeConfig) -> RecodeResult:
     logger = get_run_logger()
     started = time.perf_counter()
     store = Store(config.database_url)
@@ -265,7 +272,13 @@ def recode_run(config: RecodeConfig) -> RecodeResult:
     previous = latest_version(store, config.run_id)
     codings: list[Coding] = []
     summaries = []
-    for question in run_questions(store, config.run_id):
+    questions = run_questions(store, config.run_id)
+    report = progress_reporter(store, config.analysis_id)
+    for qi, question in enumerate(questions):
+        if report is not None:
+            report(
+                f"question {qi + 1}/{len(questions)} « {question} » : apprentissage des décisions", qi / len(questions)
+            )
         mine, summary = recode_question_task(store, config.run_id, question, encoder_spec, cache_dir, config, run.seed)
         codings += mine
         summaries.append(summary)
@@ -282,6 +295,8 @@ def recode_run(config: RecodeConfig) -> RecodeResult:
         ]  # fmt: skip
     create_table_artifact(rows, key="verbatim-recode-changes", description=f"{config.run_id} v{previous} -> v{version}")
     logger.info("run %s: machine version %d written in %.0fs", config.run_id, version, time.perf_counter() - started)
+    if config.analysis_id is not None:
+        AnalysisLog(store).complete(config.analysis_id, config.run_id)
     return RecodeResult(config.run_id, previous, version, summaries)
 
 
@@ -414,7 +429,7 @@ def code_new_answers(config: CodeConfig) -> RunResult:
     Like ``analyse_survey``: the steps run in a subflow on the task runner ``config.dask_address`` asks for (or on
     a local cluster for a large file), and the only parameter Prefect stores is the configuration (never answers).
     """
-    with analysis_outcome(config):
+    with analysis_outcome(config.analysis_id, config.database_url):
         return run_steps(coding_steps, config)
 
 
@@ -426,7 +441,7 @@ def coding_steps(config: CodeConfig) -> RunResult:
     run_id = new_run_id()
     store = Store(config.database_url)
     config, codebook_questions = _check_codebook(store, config)
-    clock = StepClock(progress_reporter(store, config), 3 + len(config.questions))
+    clock = StepClock(progress_reporter(store, config.analysis_id), 3 + len(config.questions))
     with clock.step("read survey", "lecture du fichier"):
         table, ingested = read_survey_task(config)
     with clock.step("pseudonymise", "pseudonymisation des réponses"):

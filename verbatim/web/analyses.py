@@ -132,29 +132,41 @@ def remove_draft(d: Draft) -> None:
     shutil.rmtree(d.path.parent, ignore_errors=True)
 
 
-def launch(data: ReviewData, me: User, d: Draft, request: AnalysisRequest) -> Analysis:
-    """Check the chosen columns exactly as the command line does, then record the analysis and start it. Nothing is
-    launched when a check fails (``VerbatimError`` / pydantic's ``ValidationError`` say what to fix)."""
+def launch(
+    data: ReviewData, me: User, d: Draft, request: AnalysisRequest, codebook_run_id: str | None = None
+) -> Analysis:
+    """Check the chosen columns exactly as the command line does, then record the analysis and start it: a new
+    analysis, or with ``codebook_run_id`` a new wave coded into that run's codebook as it stands (``verbatim code``).
+    Nothing is launched when a check fails (``VerbatimError`` / pydantic's ``ValidationError`` say what to fix)."""
     if not me.can_decide:
         raise BadInput("Votre compte est en lecture seule : il ne peut pas lancer d'analyse.")
-    config = AnalyseConfig(
-        survey_file=d.path,
-        id_column=request.id_column,
-        questions=request.questions,
-        attributes=request.attributes,
-        sheet=request.sheet,
-        seed=request.seed,
-        out_dir=runs_dir().resolve(),
-        cache_dir=cache_dir().resolve(),
-        pseudonymisation=PseudonymisationConfig(never_mask=request.never_mask, extra_names=request.mask_name),
-        remove_survey_file=True,
-    )
+    values: dict[str, object] = {
+        "survey_file": d.path,
+        "id_column": request.id_column,
+        "questions": request.questions,
+        "attributes": request.attributes,
+        "sheet": request.sheet,
+        "seed": request.seed,
+        "out_dir": runs_dir().resolve(),
+        "cache_dir": cache_dir().resolve(),
+        "pseudonymisation": PseudonymisationConfig(never_mask=request.never_mask, extra_names=request.mask_name),
+        "remove_survey_file": True,
+    }
+    config: AnalyseConfig
+    if codebook_run_id is None:
+        config, kind = AnalyseConfig.model_validate(values), AnalysisKind.ANALYSE
+    else:
+        from verbatim.flows.learning import CodeConfig  # the learning flow's modules, only when asked for
+
+        data.run(codebook_run_id)  # an unknown run is not found, before anything is recorded
+        config = CodeConfig.model_validate({**values, "codebook_run_id": codebook_run_id})
+        kind = AnalysisKind.CODE
     with in_users_words(d):
         check_survey(config)
     parameters = config.model_dump(mode="json", exclude={"database_url", "analysis_id"})
     parameters["survey_file"] = str(d.path.resolve())
     analysis = AnalysisLog(data.store).create(
-        AnalysisKind.ANALYSE,
+        kind,
         request.name.strip() or d.upload_name,
         me.name,
         parameters,
@@ -164,6 +176,26 @@ def launch(data: ReviewData, me: User, d: Draft, request: AnalysisRequest) -> An
     (d.path.parent / "draft.json").unlink(missing_ok=True)  # the draft is now the analysis's upload
     submit(analysis, data.store.url)
     return analysis
+
+
+def launch_recode(data: ReviewData, me: User, run_id: str) -> Analysis:
+    """Learn again from the team's decisions on ``run_id`` and recode the unreviewed rest (``verbatim recode``)."""
+    if not me.can_decide:
+        raise BadInput("Votre compte est en lecture seule : il ne peut pas lancer de recodage.")
+    data.run(run_id)
+    analysis = AnalysisLog(data.store).create(AnalysisKind.RECODE, f"Recodage de {run_id}", me.name, {"run_id": run_id})
+    submit(analysis, data.store.url)
+    return analysis
+
+
+def codebook_columns(data: ReviewData, run_id: str, columns: list[str]) -> dict[str, object]:
+    """The id, questions and attributes of the codebook run that the new file also has (the form's defaults)."""
+    parameters = data.store.run(run_id).manifest.get("parameters", {})
+    return {
+        "id_column": parameters.get("id_column") if parameters.get("id_column") in columns else None,
+        "questions": [q for q in parameters.get("questions", []) if q in columns],
+        "attributes": [a for a in parameters.get("attributes", []) if a in columns],
+    }
 
 
 def analysis(data: ReviewData, analysis_id: str) -> Analysis:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -25,8 +25,11 @@ def analyses_page(request: Request, me: Reader) -> Response:
 
 
 @router.get("/analyses/new", response_class=HTMLResponse)
-def upload_page(request: Request, me: Reader) -> Response:
-    return render(request, "analysis_upload.html", me=me)
+def upload_page(request: Request, me: Reader, codebook: str | None = None) -> Response:
+    """The upload form; with ``codebook``, for a new wave coded into that run's codebook."""
+    if codebook:
+        data_of(request).run(codebook)
+    return render(request, "analysis_upload.html", me=me, codebook=codebook or "")
 
 
 @router.post("/analyses/upload")
@@ -35,20 +38,27 @@ def upload(request: Request, me: Writer, form: Form) -> Response:
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
         return render(request, "analysis_upload.html", 400, me=me, error="Choisissez un fichier d'export.")
+    codebook = text(form, "codebook", "livre de codes", required=False)
+    if codebook:
+        data_of(request).run(codebook)
     draft = analyses.save_upload(file.file, file.filename, me)
     sheet = text(form, "sheet", "feuille", required=False) or None
     try:
         analyses.preview(draft, sheet)
     except VerbatimError as exc:
         analyses.remove_draft(draft)
-        return render(request, "analysis_upload.html", 400, me=me, error=str(exc), sheet=sheet or "")
-    return redirect(f"/analyses/drafts/{draft.draft_id}" + (f"?sheet={quote(sheet)}" if sheet else ""))
+        return render(request, "analysis_upload.html", 400, me=me, error=str(exc), sheet=sheet or "", codebook=codebook)
+    query = urlencode({k: v for k, v in (("sheet", sheet), ("codebook", codebook)) if v})
+    return redirect(f"/analyses/drafts/{draft.draft_id}" + (f"?{query}" if query else ""))
 
 
 @router.get("/analyses/drafts/{draft_id}", response_class=HTMLResponse)
-def draft_page(request: Request, me: Reader, draft_id: str, sheet: str | None = None) -> Response:
+def draft_page(
+    request: Request, me: Reader, draft_id: str, sheet: str | None = None, codebook: str | None = None
+) -> Response:
+    data = data_of(request)
     preview = analyses.preview(analyses.draft(draft_id, me), sheet or None)
-    chosen = {
+    chosen: dict[str, Any] = {
         "id_column": preview.suggestion.id_column or "",
         "questions": preview.suggestion.questions,
         "attributes": preview.suggestion.attributes,
@@ -57,7 +67,12 @@ def draft_page(request: Request, me: Reader, draft_id: str, sheet: str | None = 
         "never_mask": "",
         "mask_name": "",
     }
-    return render(request, "analysis_draft.html", me=me, p=preview, chosen=chosen, sheet=sheet or "")
+    if codebook:  # a new wave: the columns of the codebook's run, where the new file has them
+        known = analyses.codebook_columns(data, codebook, preview.table.columns)
+        chosen.update({k: v for k, v in known.items() if v})
+    return render(
+        request, "analysis_draft.html", me=me, p=preview, chosen=chosen, sheet=sheet or "", codebook=codebook or ""
+    )
 
 
 @router.post("/analyses/drafts/{draft_id}/launch")
@@ -66,6 +81,7 @@ def launch(request: Request, me: Writer, form: Form, draft_id: str) -> Response:
     draft = analyses.draft(draft_id, me)
     chosen = _chosen(form)
     sheet = str(form.get("sheet") or "") or None
+    codebook = str(form.get("codebook") or "") or None
     try:
         request_ = analyses.AnalysisRequest(
             id_column=chosen["id_column"],
@@ -77,12 +93,12 @@ def launch(request: Request, me: Writer, form: Form, draft_id: str) -> Response:
             never_mask=_lines(chosen["never_mask"]),
             mask_name=_lines(chosen["mask_name"]),
         )
-        analysis = analyses.launch(data_of(request), me, draft, request_)
+        analysis = analyses.launch(data_of(request), me, draft, request_, codebook)
     except (VerbatimError, ValidationError) as exc:
         preview = analyses.preview(draft, sheet)
         return render(
             request, "analysis_draft.html", 400, me=me, p=preview, chosen=chosen, sheet=sheet or "",
-            error=_in_words(exc),
+            codebook=codebook or "", error=_in_words(exc),
         )  # fmt: skip
     flash(request, f"Analyse « {analysis.name} » lancée.")
     return redirect(f"/analyses/{analysis.analysis_id}")
@@ -93,6 +109,14 @@ def remove_draft(request: Request, me: Writer, draft_id: str) -> Response:
     analyses.remove_draft(analyses.draft(draft_id, me))
     flash(request, "Fichier supprimé du serveur.")
     return redirect("/analyses/new")
+
+
+@router.post("/runs/{run_id}/recode")
+def recode(request: Request, me: Writer, run_id: str) -> Response:
+    """Learn from the team's decisions and recode the unreviewed rest (a flow run, with its progress page)."""
+    analysis = analyses.launch_recode(data_of(request), me, run_id)
+    flash(request, "Recodage lancé : les décisions de l'équipe restent telles quelles.")
+    return redirect(f"/analyses/{analysis.analysis_id}")
 
 
 @router.get("/analyses/{analysis_id}", response_class=HTMLResponse)
