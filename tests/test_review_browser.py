@@ -133,3 +133,59 @@ def test_a_researcher_reviews_in_the_browser(server: str, run_id: str, workdir: 
     for path in shots:
         assert path.stat().st_size > 10_000, path
     print("screenshots:", *shots, sep="\n  ")
+
+
+def _browser_page(p, server: str, run_id: str, name: str = "bruno", width: int = 1280):  # type: ignore[no-untyped-def]
+    """A logged-in Chromium page (``name``) at ``width`` pixels, on the run's page."""
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: install it with `sudo apt-get install -y chromium` (Debian package)")
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    page = browser.new_page(viewport={"width": width, "height": 900}, locale="fr-FR")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{server}/runs/{run_id}")
+    page.get_by_label("Nom d'utilisateur").fill(name)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(rf"/runs/{run_id}$"))
+    return browser, page
+
+
+def double_click(button) -> None:  # type: ignore[no-untyped-def]
+    """Two clicks on ``button`` 40 ms apart, as a person double-clicks (Playwright's dblclick is so fast that Chromium
+    sends the form once whatever the page does)."""
+    button.scroll_into_view_if_needed()
+    button.evaluate("b => { b.click(); setTimeout(() => b.click(), 40); }")
+
+
+def test_a_double_click_makes_one_of_everything(server: str, run_id: str, workdir: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    log = DecisionLog(Store(f"sqlite:///{workdir / 'verbatim.db'}"))
+    state = log.state(run_id, Q1)
+    theme = sorted((t.theme_id for t in state.active_themes()), key=lambda t: -len(state.excerpts_of(t)))[2]
+    with sync_playwright() as p:
+        browser, page = _browser_page(p, server, run_id, "chloe")
+        posts: list[tuple[str, str]] = []
+        page.on("request", lambda r: posts.append((r.url, r.post_data or "")) if r.method == "POST" else None)
+        page.goto(f"{server}/runs/{run_id}/q/1/themes/{theme}")
+        cards = page.locator("article.excerpt")
+        picked = [(cards.nth(i).get_attribute("id") or "").removeprefix("e-") for i in (0, 1)]
+        for excerpt in picked:
+            page.locator(f"#sel-{excerpt}").check()
+        page.get_by_placeholder("Nom du nouveau thème…").fill("Double clic")
+        double_click(page.get_by_role("button", name="Scinder vers un nouveau thème"))
+        page.wait_for_load_state()
+        page.wait_for_timeout(500)
+        labels = [t.label for t in log.state(run_id, Q1).themes.values()]
+        assert labels.count("Double clic") == 1, "one theme, not two"
+        assert [u for u, _ in posts if u.endswith("/bulk")] == [f"{server}/runs/{run_id}/q/1/bulk"], "sent once"
+
+        page.goto(f"{server}/runs/{run_id}/q/1/themes/{theme}")
+        card = page.locator("article.excerpt").filter(has=page.get_by_text("proposé par la machine")).first
+        excerpt = (card.get_attribute("id") or "").removeprefix("e-")
+        double_click(card.get_by_role("button", name="Accepter"))
+        page.wait_for_load_state()
+        page.wait_for_timeout(500)
+        assert len(log.decisions(run_id, Q1, excerpt)) == 1, "one acceptance, not two"
+        assert sum(1 for u, data in posts if u.endswith("/decide") and f"excerpt_id={excerpt}" in data) == 1
+        browser.close()

@@ -5,7 +5,9 @@ The decision log is append-only. From the machine's codes and the decisions, in 
 * *Undo* is a decision that names another one; an undone decision no longer counts. Undoing an undo brings the
   first decision back.
 * *Themes*: ``create_theme`` adds a theme (to recode into, or split from a parent), ``rename`` and ``describe``
-  change its label or description, ``merge`` sends a theme and all its excerpts into another. The lineage (which
+  change its label or description, ``merge`` sends a theme and all its excerpts into another, ``delete_theme``
+  removes an empty theme from the codebook (undo brings it back; an excerpt that an undo sends back into a deleted
+  theme waits in the review queue). The lineage (which
   theme became which) is the chain of merges and the parents of split themes.
 * *Excerpts*: the latest counting ``accept`` / ``reject`` / ``recode`` decides. Without one, the machine's code stands.
   Themes merged away are followed to the theme they became.
@@ -34,10 +36,19 @@ class DecisionKind(StrEnum):
     DESCRIBE = "describe"  # theme ``theme_id`` is now described by ``text``
     MERGE = "merge"  # theme ``theme_id`` goes into ``to_theme_id``
     CREATE_THEME = "create_theme"  # new theme ``to_theme_id`` named ``text``, split from ``theme_id`` if set
+    DELETE_THEME = "delete_theme"  # theme ``theme_id``, empty, leaves the codebook
 
 
 EXCERPT_KINDS = frozenset({DecisionKind.ACCEPT, DecisionKind.REJECT, DecisionKind.RECODE})
-THEME_KINDS = frozenset({DecisionKind.RENAME, DecisionKind.DESCRIBE, DecisionKind.MERGE, DecisionKind.CREATE_THEME})
+THEME_KINDS = frozenset(
+    {
+        DecisionKind.RENAME,
+        DecisionKind.DESCRIBE,
+        DecisionKind.MERGE,
+        DecisionKind.CREATE_THEME,
+        DecisionKind.DELETE_THEME,
+    }
+)
 
 
 class ReviewStatus(StrEnum):
@@ -93,10 +104,11 @@ class ThemeState:
     merged_into: int | None = None
     machine_label: str = ""
     decision_ids: tuple[int, ...] = field(default=())
+    deleted: bool = False
 
     @property
     def active(self) -> bool:
-        return self.merged_into is None
+        return self.merged_into is None and not self.deleted
 
 
 @dataclass(frozen=True)
@@ -150,6 +162,8 @@ def theme_states(bases: Sequence[ThemeBase], decisions: Iterable[Decision]) -> d
             state = replace(state, description=d.text)
         elif d.kind == DecisionKind.MERGE and d.to_theme_id in states and d.to_theme_id != target:
             state = replace(state, merged_into=d.to_theme_id)
+        elif d.kind == DecisionKind.DELETE_THEME:
+            state = replace(state, deleted=True)
         states[target] = replace(state, decision_ids=(*state.decision_ids, d.id))
     return states
 
@@ -175,6 +189,8 @@ def current_codes(
     codes: dict[str, CurrentCode] = {}
     for m in machine:
         machine_theme = resolve(m.theme_id, states) if m.theme_id != QUEUE else QUEUE
+        if machine_theme in states and states[machine_theme].deleted:
+            machine_theme = QUEUE
         d = latest.get(m.excerpt_id)
         if d is None:
             status = ReviewStatus.MACHINE if machine_theme != QUEUE else ReviewStatus.QUEUED
@@ -187,6 +203,8 @@ def current_codes(
         else:  # accept: the theme the excerpt had when it was accepted, followed through merges
             theme = resolve(d.theme_id if d.theme_id is not None else m.theme_id, states)
             status = ReviewStatus.ACCEPTED if theme != QUEUE else ReviewStatus.REJECTED
+        if theme in states and states[theme].deleted:  # sent back by an undo into a deleted theme
+            theme, status = QUEUE, ReviewStatus.QUEUED
         codes[m.excerpt_id] = CurrentCode(
             m.excerpt_id,
             theme,

@@ -185,3 +185,12 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class FormTokenRow(Base):
+    """A one-time form token already used: the same form sent twice (a double click) acts once."""
+
+    __tablename__ = "form_tokens"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(200))
+    used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -28,6 +28,7 @@ from verbatim.paths import secret_file as default_secret_file
 from verbatim.web.api import API_PREFIX, create_api
 from verbatim.web.auth import LoginBrake, secret_key
 from verbatim.web.data import NotFound, ReviewData
+from verbatim.web.once import AlreadySent, already_sent_page
 from verbatim.web.pages import HERE, make_templates, redirect, render
 from verbatim.web.routers import accounts, agreement, browse, decisions, downloads, login
 from verbatim.web.security import Forbidden, LoginRequired
@@ -74,6 +75,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.middleware("http")(_security_headers)
     _add_error_pages(app)
+    app.add_exception_handler(AlreadySent, already_sent_page)
     for module in (login, browse, decisions, agreement, accounts, downloads):
         app.include_router(module.router)
     app.mount(API_PREFIX, create_api(app.state.data, app.state.accounts))

@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 
 from verbatim.models.accounts import Accounts
 from verbatim.models.decisions import Role, User
+from verbatim.models.form_tokens import new_form_token
 from verbatim.models.review import QUEUE, DecisionKind, ReviewStatus, ThemeState
 from verbatim.web.auth import new_csrf_token
 from verbatim.web.data import BadInput, ReviewData
@@ -39,6 +40,7 @@ KIND_LABELS = {
     DecisionKind.DESCRIBE: "Description",
     DecisionKind.MERGE: "Fusion",
     DecisionKind.CREATE_THEME: "Création de thème",
+    DecisionKind.DELETE_THEME: "Suppression de thème",
 }
 ROLE_LABELS = {Role.ADMIN: "administrateur", Role.RESEARCHER: "chercheur·e", Role.VIEWER: "lecture seule"}
 
@@ -77,6 +79,7 @@ def make_templates() -> Jinja2Templates:
         ROLE_LABELS=ROLE_LABELS,
         QUEUE=QUEUE,
         quote=lambda s: quote(str(s), safe=""),
+        once=new_form_token,
     )
     return Jinja2Templates(env=env)
 

@@ -2,9 +2,10 @@
 
 One row per theme ever created in the question (merged-away ones included, so the lineage reads in full):
 ``question, theme_id, label`` (current, after renames), ``description, keywords`` (the key lemmas, ``; ``-separated),
-``status`` (``active`` or ``merged``), ``created_by`` (``machine`` or the researcher), ``parent_theme_id`` (the theme it
-was split from), ``n_excerpts, n_respondents, n_validated`` (now, after decisions: excerpts and distinct respondents
-coded to the theme, and how many of those excerpts were accepted or recoded by a researcher), ``machine_n_excerpts``
+``status`` (``active``, ``merged`` or ``deleted``), ``created_by`` (``machine`` or the researcher),
+``parent_theme_id`` (the theme it was split from), ``n_excerpts, n_respondents, n_validated`` (now, after decisions:
+excerpts and distinct respondents coded to the theme, and how many of those excerpts were accepted or recoded by a
+researcher), ``machine_n_excerpts``
 (the machine's count when it proposed the theme), ``machine_label`` and ``lineage`` (``split from 3 « … »; absorbed
 5 « … »; merged into 2 « … »``).
 
@@ -99,7 +100,7 @@ def codebook_rows(run: RunView) -> list[list[Any]]:
             rows.append(
                 [
                     q.question, tid, t.label, t.state.description, "; ".join(t.keywords),
-                    "active" if t.state.active else "merged", t.state.created_by,
+                    "deleted" if t.state.deleted else "active" if t.state.active else "merged", t.state.created_by,
                     "" if t.state.parent_theme_id is None else t.state.parent_theme_id,
                     n_excerpts, n_respondents, n_validated, t.machine_n_excerpts, t.state.machine_label,
                     theme_lineage(q, tid),

@@ -13,8 +13,9 @@ from verbatim.models.decisions import QuestionState, Role, User
 from verbatim.models.review import QUEUE, DecisionKind, ThemeState
 from verbatim.web.actions import excerpt_in
 from verbatim.web.data import BadInput, ExcerptView, ReviewData, active_theme
+from verbatim.web.once import Once
 from verbatim.web.pages import Form, data_of, flash, integer, redirect, render, text
-from verbatim.web.security import Admin, Forbidden, Reader, Writer
+from verbatim.web.security import Admin, Forbidden, Reader
 
 router = APIRouter()
 
@@ -130,7 +131,7 @@ def adjudication_page(request: Request, me: Reader, run_id: str) -> Response:
 
 
 @router.post("/runs/{run_id}/double-coding/draw")
-def draw(request: Request, me: Admin, form: Form, run_id: str) -> Response:
+def draw(request: Request, me: Admin, _once: Once, form: Form, run_id: str) -> Response:
     data = data_of(request)
     run = data.run(run_id)
     number = integer(form, "question", "question")
@@ -149,7 +150,7 @@ def draw(request: Request, me: Admin, form: Form, run_id: str) -> Response:
 
 
 @router.post("/runs/{run_id}/double-coding/code")
-def double_code(request: Request, me: Writer, form: Form, run_id: str) -> Response:
+def double_code(request: Request, me: Once, form: Form, run_id: str) -> Response:
     """One blind code: logged as a rejection for no theme, an acceptance for the excerpt's current theme, a recode
     otherwise, flagged double coding (it does not change the excerpt's code)."""
     data = data_of(request)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from verbatim.models import agreement
-from verbatim.models.review import QUEUE, DecisionKind, ReviewStatus, undone
+from verbatim.models.review import QUEUE, THEME_KINDS, ReviewStatus, undone
 from verbatim.web.data import NotFound, in_queue, lineage_rows
 from verbatim.web.pages import data_of, render
 from verbatim.web.security import Reader
@@ -89,7 +89,7 @@ def theme_page(request: Request, me: Reader, run_id: str, number: int, theme_id:
     views.sort(key=lambda v: (order.get(v.code.status, 1), v.code.score, v.excerpt_id))
     row = data.theme_rows(run_id, question).get(theme_id)
     reps = data.views(state, [e for e in (row.representative_excerpt_ids if row else []) if e in ids][:3])
-    theme_kinds = (DecisionKind.RENAME, DecisionKind.DESCRIBE, DecisionKind.MERGE, DecisionKind.CREATE_THEME)
+    theme_kinds = THEME_KINDS
     theme_decisions = [d for d in state.decisions if d.kind in theme_kinds and theme_id in (d.theme_id, d.to_theme_id)]
     return render(
         request,

@@ -13,6 +13,7 @@ from verbatim.models import blind
 from verbatim.models.review import QUEUE, DecisionKind, undone
 from verbatim.web.actions import decide_excerpt, excerpt_in
 from verbatim.web.data import BadInput, NotFound, active_theme
+from verbatim.web.once import Once
 from verbatim.web.pages import (
     Form,
     data_of,
@@ -24,7 +25,7 @@ from verbatim.web.pages import (
     text,
     theme_name,
 )
-from verbatim.web.security import Forbidden, Writer
+from verbatim.web.security import Forbidden
 
 router = APIRouter()
 
@@ -40,7 +41,7 @@ def _seen(form: FormData, name: str = "seen") -> int | None:
 
 
 @router.post("/runs/{run_id}/q/{number}/decide")
-def decide(request: Request, me: Writer, form: Form, run_id: str, number: int) -> Response:
+def decide(request: Request, me: Once, form: Form, run_id: str, number: int) -> Response:
     """One excerpt: accept, reject, recode to a theme, or recode to a new theme."""
     data = data_of(request)
     _run, question = data.question(run_id, number)
@@ -69,7 +70,7 @@ def decide(request: Request, me: Writer, form: Form, run_id: str, number: int) -
 
 
 @router.post("/runs/{run_id}/q/{number}/bulk")
-def bulk(request: Request, me: Writer, form: Form, run_id: str, number: int) -> Response:
+def bulk(request: Request, me: Once, form: Form, run_id: str, number: int) -> Response:
     """The selected excerpts: accept, reject, recode to a theme, or split into a new theme."""
     data = data_of(request)
     _run, question = data.question(run_id, number)
@@ -115,7 +116,7 @@ def bulk(request: Request, me: Writer, form: Form, run_id: str, number: int) -> 
 
 
 @router.post("/runs/{run_id}/q/{number}/themes/{theme_id}/edit")
-def edit_theme(request: Request, me: Writer, form: Form, run_id: str, number: int, theme_id: int) -> Response:
+def edit_theme(request: Request, me: Once, form: Form, run_id: str, number: int, theme_id: int) -> Response:
     """Rename and / or describe a theme (one decision for each field that changed)."""
     data = data_of(request)
     _run, question = data.question(run_id, number)
@@ -137,7 +138,7 @@ def edit_theme(request: Request, me: Writer, form: Form, run_id: str, number: in
 
 
 @router.post("/runs/{run_id}/q/{number}/themes/{theme_id}/merge")
-def merge_theme(request: Request, me: Writer, form: Form, run_id: str, number: int, theme_id: int) -> Response:
+def merge_theme(request: Request, me: Once, form: Form, run_id: str, number: int, theme_id: int) -> Response:
     data = data_of(request)
     _run, question = data.question(run_id, number)
     state = data.state(run_id, question)
@@ -151,8 +152,23 @@ def merge_theme(request: Request, me: Writer, form: Form, run_id: str, number: i
     return redirect(f"/runs/{quote(run_id)}/q/{number}/themes/{target}")
 
 
+@router.post("/runs/{run_id}/q/{number}/themes/{theme_id}/delete")
+def delete_theme(request: Request, me: Once, form: Form, run_id: str, number: int, theme_id: int) -> Response:
+    """An empty theme leaves the codebook: a decision, which an undo reverses."""
+    data = data_of(request)
+    _run, question = data.question(run_id, number)
+    state = data.state(run_id, question)
+    active_theme(state, theme_id)
+    left = len(state.excerpts_of(theme_id))
+    if left:
+        raise BadInput(f"Ce thème contient encore {left} extrait(s) : recodez-les ou fusionnez le thème.")
+    data.log.decide(run_id, question, DecisionKind.DELETE_THEME, me.name, theme_id=theme_id)
+    flash(request, f"Thème « {theme_name(state.themes, theme_id)} » supprimé. « Annuler » ci-dessous le rétablit.")
+    return redirect(f"/runs/{quote(run_id)}/q/{number}/themes/{theme_id}")
+
+
 @router.post("/runs/{run_id}/q/{number}/undo")
-def undo(request: Request, me: Writer, form: Form, run_id: str, number: int) -> Response:
+def undo(request: Request, me: Once, form: Form, run_id: str, number: int) -> Response:
     data = data_of(request)
     _run, question = data.question(run_id, number)
     state = data.state(run_id, question)

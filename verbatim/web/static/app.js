@@ -6,11 +6,39 @@ document.addEventListener("DOMContentLoaded", () => {
       for (const c of document.querySelectorAll(`input.sel[form="${form}"]`)) c.checked = box.checked;
     });
   }
-  for (const form of document.querySelectorAll("form[data-confirm]")) {
+  // One click, one request: a form that changes something is sent once, its buttons disabled while it runs (the
+  // server also refuses a second use of the form's one-time token).
+  for (const form of document.querySelectorAll("form")) {
     form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      if (form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) {
+        event.preventDefault();
+        return;
+      }
+      if (!form.querySelector('input[name="once"]')) return; // only the forms that change something
+      if (form.dataset.sending) {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.sending = "1";
+      // After this turn: disabling the clicked button now would drop its name and value from the request.
+      setTimeout(() => {
+        for (const el of form.elements) {
+          if (el.type === "submit") {
+            el.disabled = true;
+            el.setAttribute("aria-busy", "true");
+          }
+        }
+      }, 0);
     });
   }
+  // A page brought back from the browser's cache (the Back button) can be used again.
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    for (const form of document.querySelectorAll("form[data-sending]")) {
+      delete form.dataset.sending;
+      for (const el of form.elements) if (el.type === "submit") { el.disabled = false; el.removeAttribute("aria-busy"); }
+    }
+  });
   for (const button of document.querySelectorAll("[data-back]")) {
     if (window.history.length > 1) button.hidden = false;
     button.addEventListener("click", () => window.history.back());
