@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from tests.concurrency import errors_of_concurrent_calls
-from verbatim.nlp.excerpts import ExcerptSplitter, Segment, SegmentCache
+from tests.conftest import SAMPLE
+from verbatim.nlp.excerpts import ExcerptSplitter, Segment, SegmentCache, _blocks
 
 HARD_TEXTS = [
     "J'ai du mal avec les démarches en ligne. On manque de formation ! Les usagers n'ont pas d'ordinateur.",
@@ -86,6 +89,46 @@ def test_emoji_stays_with_its_sentence(splitter: ExcerptSplitter) -> None:
 def test_wrapped_line_continues_its_sentence(splitter: ExcerptSplitter) -> None:
     texts = _texts(splitter, HARD_TEXTS[4])
     assert texts[0].startswith("les logiciels") and "tout plusieurs fois" in texts[0]
+
+
+def test_a_fragment_that_is_not_a_sentence_joins_its_sentence(splitter: ExcerptSplitter) -> None:
+    # R0123 of the sample survey: senter cut after "Entre", which was a theme's top quote (issue 20).
+    text = (
+        "Les difficultés sont nombreuses. Entre Teams, les mails, les SMS et le téléphone, on est sollicité en "
+        "permanence. Les visioconférences s’enchaînent sans pause, on ne se déplace plus mais on est épuisés."
+    )
+    assert _texts(splitter, text)[:2] == [
+        "Les difficultés sont nombreuses.",
+        "Entre Teams, les mails, les SMS et le téléphone, on est sollicité en permanence.",
+    ]
+    # An item whose last sentence is short joins its item, after an introduction joined it across blocks.
+    text = "plusieurs difficultes :\n- une dame m'a dit : « vous regardez votre ecran ». Ça m'a marquee;\n- zones."
+    assert _texts(splitter, text) == [
+        "plusieurs difficultes :\n- une dame m'a dit : « vous regardez votre ecran ». Ça m'a marquee;",
+        "zones.",
+    ]
+
+
+def test_no_excerpt_of_the_sample_survey_is_a_broken_fragment(splitter: ExcerptSplitter) -> None:
+    """On every answer of the sample survey: an excerpt of one or two words stands alone (whole lines or list items
+    the respondent wrote so, like "RAS"), and an excerpt that does not end its block ends a sentence."""
+    with SAMPLE.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter=";"))
+    texts = [r[q] for r in rows for q in ("difficultes", "idees") if r[q].strip()]
+    broken = []
+    for text, parts in zip(texts, splitter.split(texts), strict=True):
+        blocks = list(_blocks(text))
+        for part in parts:
+            excerpt = text[part.start : part.end]
+            words = [w for w in excerpt.split() if any(c.isalpha() for c in w)]
+            starts_block = any(part.start == b[0] for b in blocks)
+            ends_block = any(part.end == b[1] for b in blocks)
+            if len(words) <= 2 and not (starts_block and ends_block):
+                broken.append(excerpt)
+            if not ends_block and re.search(r"[\w,]$", excerpt):
+                broken.append(excerpt)
+    assert broken == []
+    assert len(texts) > 700
 
 
 def test_lemmas_are_content_words_lower_cased(splitter: ExcerptSplitter) -> None:

@@ -11,9 +11,13 @@ The rules, in order:
    of its own, without its marker. Other lines open a block unless they continue the previous line (the previous
    line ends without punctuation and this one starts in lower case). Blank lines end blocks.
 2. *Sentences.* Inside a block, each sentence that ``senter`` finds is an excerpt.
-3. *Merges.* An excerpt with no letter or digit (an emoji, "!!!") joins its neighbour. A sentence of fewer than
-   ``min_words`` words joins its neighbour in the same block ("Oui. Le manque de formation." stays one excerpt);
-   a block of its own (a list item, a one-line answer) is kept, however short.
+3. *Merges.* An excerpt with no letter or digit (an emoji, "!!!") joins its neighbour. A piece that does not end
+   a sentence (it ends on a word or a comma) joins the next piece of its block: ``senter`` sometimes cuts inside
+   a sentence ("Les difficultés sont nombreuses. Entre" | "Teams, les mails…"), and a fragment is not an excerpt.
+   A sentence of fewer than ``min_words`` words joins its neighbour in the same block ("Oui. Le manque de
+   formation." stays one excerpt); a block of its own (a list item, a one-line answer) is kept, however short.
+   A piece joined to a piece of another block (an introduction ending in ":" and the list item after it) belongs
+   to that block from then on.
 
 Every excerpt keeps ``start``/``end`` offsets such that ``text[start:end]`` is the excerpt, with no surrounding
 whitespace.
@@ -55,6 +59,7 @@ _LIST_MARKER = re.compile(r"[ \t]*(?:[-–—•*·▪►→✓✔]+|\d{1,2}[.)�
 _SENTENCE_END = re.compile(r"[.!?…:;»)]\s*$")
 _MASK = re.compile(r"\[[A-ZÉÈÊÀÇ ]+\]")
 _HAS_ALNUM = re.compile(r"\w")
+_GOES_ON = re.compile(r"[\w,(«'’\-–]$")  # a piece ending like this is not a whole sentence
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _ELISION = re.compile(r"^[cdjlmnst]['’]", re.IGNORECASE)
 
@@ -147,10 +152,12 @@ def _merge(text: str, pieces: list[_Piece], min_words: int) -> list[tuple[int, i
             return prev_i if prev_i is not None else next_i
         if fragment.endswith(":") and n_words < 2 * min_words:  # "Plusieurs choses :" introduces a list
             return next_i
-        if piece.whole_block or n_words >= min_words:
-            return None
         same_prev = prev_i is not None and merged[prev_i].block == piece.block
         same_next = next_i is not None and merged[next_i].block == piece.block
+        if same_next and _GOES_ON.search(fragment):  # cut inside a sentence: "… nombreuses. Entre" | "Teams, …"
+            return next_i
+        if piece.whole_block or n_words >= min_words:
+            return None
         if same_prev and not (same_next and prev_i is not None and merged[prev_i].start == piece.start):
             return prev_i
         return next_i if same_next else (prev_i if same_prev else None)
@@ -163,8 +170,11 @@ def _merge(text: str, pieces: list[_Piece], min_words: int) -> list[tuple[int, i
             i += 1
             continue
         a, b = sorted((i, j))
-        joined_block = merged[a].block if merged[a].block == merged[b].block else -1 - a
-        merged[a] = _Piece(merged[a].start, merged[b].end, joined_block, merged[a].block != merged[b].block)
+        if merged[a].block == merged[b].block:
+            joined = _Piece(merged[a].start, merged[b].end, merged[a].block)
+        else:  # the piece joins its partner's block
+            joined = _Piece(merged[a].start, merged[b].end, merged[j].block, merged[j].whole_block)
+        merged[a] = joined
         del merged[b]
         i = max(a - 1, 0)
     return [(p.start, p.end) for p in merged]
