@@ -189,3 +189,29 @@ def test_a_double_click_makes_one_of_everything(server: str, run_id: str, workdi
         assert len(log.decisions(run_id, Q1, excerpt)) == 1, "one acceptance, not two"
         assert sum(1 for u, data in posts if u.endswith("/decide") and f"excerpt_id={excerpt}" in data) == 1
         browser.close()
+
+
+def test_no_sideways_scroll_at_phone_width(server: str, run_id: str, workdir: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    log = DecisionLog(Store(f"sqlite:///{workdir / 'verbatim.db'}"))
+    state = log.state(run_id, Q1)
+    theme = sorted((t.theme_id for t in state.active_themes()), key=lambda t: -len(state.excerpts_of(t)))[0]
+    excerpt = state.excerpts_of(theme)[0]
+    paths = ["/", f"/runs/{run_id}", f"/runs/{run_id}/q/1", f"/runs/{run_id}/q/1/themes/{theme}",
+             f"/runs/{run_id}/q/1/queue", f"/runs/{run_id}/q/1/excerpt?id={excerpt}", f"/runs/{run_id}/agreement",
+             f"/runs/{run_id}/double-coding", f"/runs/{run_id}/adjudication"]  # fmt: skip
+    with sync_playwright() as p:
+        browser, page = _browser_page(p, server, run_id, "anne", width=390)
+        too_wide = {}
+        for path in paths:
+            page.goto(server + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 390:
+                too_wide[path] = width
+        assert too_wide == {}, "the page scrolls sideways at 390 px"
+        page.goto(f"{server}/runs/{run_id}/q/1/themes/{theme}")
+        recode = page.locator(f"#e-{excerpt}").get_by_role("button", name="Recoder", exact=True)
+        box = recode.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, "« Recoder » is on the screen"
+        browser.close()

@@ -135,3 +135,45 @@ def test_an_empty_theme_is_deleted_and_restored(people: dict[str, Browser], run_
     assert chloe.post(f"/runs/{run_id}/q/1/undo", {"decision_id": str(recode.id)}).status_code == 303
     code = log.state(run_id, Q1).codes[excerpt]
     assert code.status == ReviewStatus.QUEUED and code.theme_id == -1
+
+
+def test_a_theme_name_has_the_same_limit_in_the_form_and_on_the_server(
+    people: dict[str, Browser], run_id: str, log: DecisionLog
+) -> None:
+    bruno = people["bruno"]
+    theme = big_themes(log, run_id, Q1)[3]
+    page = bruno.get(f"/runs/{run_id}/q/1/themes/{theme}").text
+    limits = set(re.findall(r'name="label"[^>]*maxlength="(\d+)"', page))
+    assert limits == {"200"}, "rename, split and new-theme fields"
+    before = log.state(run_id, Q1).themes[theme].label
+    (excerpt,) = fresh(log, run_id, Q1, 1, theme=theme)
+    too_long = "x" * 201
+    for path, data in (
+        (f"/runs/{run_id}/q/1/themes/{theme}/edit", {"label": too_long}),
+        (
+            f"/runs/{run_id}/q/1/bulk",
+            {"action": "split", "theme": str(theme), "label": too_long, "excerpt_ids": excerpt},
+        ),
+        (decide_url(run_id), {"excerpt_id": excerpt, "action": "new_theme", "label": too_long}),
+    ):
+        response = bruno.post(path, data)
+        assert response.status_code == 400 and "200 caractères au plus" in response.text, path
+    state = log.state(run_id, Q1)
+    assert state.themes[theme].label == before and not any(t.label == too_long for t in state.themes.values())
+    assert bruno.post(f"/runs/{run_id}/q/1/themes/{theme}/edit", {"label": "y" * 200}).status_code == 303
+    assert log.state(run_id, Q1).themes[theme].label == "y" * 200
+
+
+def test_a_threshold_that_is_not_a_number_is_the_default(people: dict[str, Browser], run_id: str) -> None:
+    for value in ("nan", "inf", "-inf"):
+        response = people["victor"].get(f"/runs/{run_id}/q/1/queue", seuil=value)
+        assert response.status_code == 200
+        assert "inférieur à 0,35" in response.text and 'name="seuil" type="number"' in response.text
+        assert not re.search(r"inférieur à -?(nan|inf)|value=\"-?(nan|inf)\"", response.text)
+
+
+def test_the_app_has_a_favicon(people: dict[str, Browser], run_id: str) -> None:
+    assert '<link rel="icon" href="/static/favicon.svg"' in people["victor"].get(f"/runs/{run_id}").text
+    icon = people["victor"].get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.text.startswith("<svg")

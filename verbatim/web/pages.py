@@ -23,6 +23,7 @@ from verbatim.web.data import BadInput, ReviewData
 
 HERE = Path(__file__).resolve().parent
 MAX_TEXT = 2000
+MAX_LABEL = 200  # a theme's name: the forms' maxlength and the server's limit
 
 STATUS_LABELS = {
     ReviewStatus.MACHINE: "proposé par la machine",
@@ -80,6 +81,7 @@ def make_templates() -> Jinja2Templates:
         QUEUE=QUEUE,
         quote=lambda s: quote(str(s), safe=""),
         once=new_form_token,
+        MAX_LABEL=MAX_LABEL,
     )
     return Jinja2Templates(env=env)
 
@@ -135,13 +137,13 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 
 # -- forms -------------------------------------------------------------------------------------------------------------
-def text(form: FormData, name: str, what: str, *, required: bool = True) -> str:
+def text(form: FormData, name: str, what: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
     value = form.get(name)
     found = value.strip() if isinstance(value, str) else ""
     if required and not found:
         raise BadInput(f"Champ manquant : {what}.")
-    if len(found) > MAX_TEXT:
-        raise BadInput(f"{what.capitalize()} : {MAX_TEXT} caractères au plus.")
+    if len(found) > limit:
+        raise BadInput(f"{what.capitalize()} : {limit} caractères au plus (ici {len(found)}).")
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -117,7 +118,8 @@ def queue_page(request: Request, me: Reader, run_id: str, number: int, seuil: fl
     data = data_of(request)
     run, question = data.question(run_id, number)
     state = data.state_for(run_id, question, me)
-    threshold = _low_score(request) if seuil is None else min(max(seuil, 0.0), 1.0)
+    # A threshold that is not a number (nan, inf) is no threshold: the default one applies.
+    threshold = _low_score(request) if seuil is None or not math.isfinite(seuil) else min(max(seuil, 0.0), 1.0)
     ids = sorted(
         (e for e, c in state.codes.items() if in_queue(c, threshold)),
         key=lambda e: (state.codes[e].theme_id != QUEUE, state.codes[e].score, e),

@@ -15,6 +15,7 @@ from verbatim.web.actions import decide_excerpt, excerpt_in
 from verbatim.web.data import BadInput, NotFound, active_theme
 from verbatim.web.once import Once
 from verbatim.web.pages import (
+    MAX_LABEL,
     Form,
     data_of,
     flash,
@@ -53,7 +54,7 @@ def decide(request: Request, me: Once, form: Form, run_id: str, number: int) -> 
     shown_theme = int(shown) if isinstance(shown, str) and shown.lstrip("-").isdigit() else None
     back = next_url(form, f"/runs/{quote(run_id)}/q/{number}/excerpt?id={quote(excerpt_id, safe='')}")
     if action == "new_theme":
-        label = text(form, "label", "nom du nouveau thème")
+        label = text(form, "label", "nom du nouveau thème", limit=MAX_LABEL)
         new_id = data.log.create_theme(run_id, question, me.name, label, excerpt_ids=[excerpt_id])
         flash(request, f"Nouveau thème n° {new_id} « {label} » créé avec l'extrait {excerpt_id}.")
         return redirect(back)
@@ -83,7 +84,7 @@ def bulk(request: Request, me: Once, form: Form, run_id: str, number: int) -> Re
     action = text(form, "action", "action")
     back = next_url(form, f"/runs/{quote(run_id)}/q/{number}")
     if action == "split":
-        label = text(form, "label", "nom du nouveau thème")
+        label = text(form, "label", "nom du nouveau thème", limit=MAX_LABEL)
         parent = integer(form, "theme", "thème d'origine")
         active_theme(state, parent)
         new_id = data.log.create_theme(run_id, question, me.name, label, parent_theme_id=parent, excerpt_ids=ids)
@@ -122,7 +123,7 @@ def edit_theme(request: Request, me: Once, form: Form, run_id: str, number: int,
     _run, question = data.question(run_id, number)
     state = data.state(run_id, question)
     theme = active_theme(state, theme_id)
-    label = text(form, "label", "nom du thème")
+    label = text(form, "label", "nom du thème", limit=MAX_LABEL)
     description = text(form, "description", "description", required=False)
     items: list[dict[str, object]] = []
     if label != theme.label:
