@@ -307,10 +307,10 @@ def test_accept_reject_recode_change_the_state(people: dict[str, Browser], run_i
     assert (codes[a].status, codes[a].theme_id, codes[a].decided_by) == (ReviewStatus.ACCEPTED, theme, "bruno")
     assert (codes[r].status, codes[r].theme_id) == (ReviewStatus.REJECTED, QUEUE)
     assert (codes[c].status, codes[c].theme_id) == (ReviewStatus.RECODED, other)
-    page = bruno.get(f"/runs/{run_id}/q/1/themes/{other}").text
+    page = bruno.get(f"/runs/{run_id}/q/1/themes/{other}", taille="500").text  # every excerpt on one page
     assert f'id="e-{c}"' in page and "recodé" in page
     assert "Extrait" in bruno.get(f"/runs/{run_id}/q/1/themes/{theme}").text, "the flash message is shown"
-    assert f'id="e-{r}"' not in bruno.get(f"/runs/{run_id}/q/1/themes/{theme}").text
+    assert f'id="e-{r}"' not in bruno.get(f"/runs/{run_id}/q/1/themes/{theme}", taille="500").text
 
 
 def test_recode_to_a_new_theme(people: dict[str, Browser], run_id: str, log: DecisionLog) -> None:
@@ -453,7 +453,7 @@ def test_concurrent_decisions_are_both_kept_and_flagged(
     assert code.theme_id == second and code.conflict
     page = bruno.get(f"/runs/{run_id}/q/1/excerpt", id=excerpt).text
     assert "Conflit" in page and f"conflit avec la n° {decisions[0].id}" in page
-    assert "conflit" in bruno.get(f"/runs/{run_id}/q/1/themes/{second}").text
+    assert "conflit" in bruno.get(f"/runs/{run_id}/q/1/themes/{second}", taille="500").text
 
 
 def test_escaping_makes_injected_markup_inert(

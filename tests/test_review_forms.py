@@ -177,3 +177,45 @@ def test_the_app_has_a_favicon(people: dict[str, Browser], run_id: str) -> None:
     icon = people["victor"].get("/static/favicon.svg")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert icon.text.startswith("<svg")
+
+
+def test_a_theme_page_shows_its_excerpts_a_page_at_a_time(
+    people: dict[str, Browser], run_id: str, log: DecisionLog
+) -> None:
+    victor = people["victor"]
+    theme = big_themes(log, run_id, Q1)[0]
+    n = len(log.state(run_id, Q1).excerpts_of(theme))
+    assert n > 20
+    url = f"/runs/{run_id}/q/1/themes/{theme}"
+    page = victor.get(url).text
+    assert page.count('<article class="excerpt') == min(n, 50)
+    assert page.index('id="extraits"') < page.index("Répartition par attribut"), "excerpts before the tables"
+    assert f"{n} extraits ·" in page
+    seen: list[str] = []
+    for number in range(1, -(-n // 10) + 1):
+        html = victor.get(url, page=str(number), taille="10").text
+        cards = re.findall(r'<article class="excerpt[^"]*" id="e-([^"]+)"', html)
+        assert len(cards) == min(10, n - 10 * (number - 1))
+        assert f"Extraits {10 * (number - 1) + 1} à {10 * (number - 1) + len(cards)} sur {n}." in html
+        assert ("Extraits suivants" in html) == (10 * number < n) and ("Extraits précédents" in html) == (number > 1)
+        seen += cards
+    assert sorted(seen) == sorted(log.state(run_id, Q1).excerpts_of(theme)), "every excerpt once"
+    last = victor.get(url, page="999", taille="10").text
+    assert re.findall(r'<article class="excerpt[^"]*" id="e-([^"]+)"', last) == seen[-len(re.findall('id="e-', last)) :]
+    assert victor.get(url, page="deux").status_code == 400
+
+
+def test_after_accepting_the_page_shows_the_next_excerpt(
+    people: dict[str, Browser], run_id: str, log: DecisionLog
+) -> None:
+    diane = people["diane"]
+    theme = big_themes(log, run_id, Q1)[4]
+    url = f"/runs/{run_id}/q/1/themes/{theme}"
+    page = diane.get(url).text
+    first, second = re.findall(r'<article class="excerpt[^"]*" id="e-([^"]+)"', page)[:2]
+    assert log.state(run_id, Q1).codes[first].decision_id is None, "the page starts with excerpts to review"
+    fields = form_fields(page, f'id="e-{first}"')
+    response = diane.client.post(decide_url(run_id), data={**fields, "action": "accept"})
+    assert response.status_code == 303 and response.headers["location"] == f"{url}#e-{second}"
+    after = diane.client.get(response.headers["location"]).text
+    assert f'id="e-{second}"' in after and "accepté" in after

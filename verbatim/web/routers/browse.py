@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -15,6 +15,9 @@ from verbatim.web.pages import data_of, render
 from verbatim.web.security import Reader
 
 router = APIRouter()
+
+
+PAGE_SIZE = 50  # excerpts on a theme's page
 
 
 def _low_score(request: Request) -> float:
@@ -77,7 +80,10 @@ def question_page(request: Request, me: Reader, run_id: str, number: int) -> Res
 
 
 @router.get("/runs/{run_id}/q/{number}/themes/{theme_id}", response_class=HTMLResponse)
-def theme_page(request: Request, me: Reader, run_id: str, number: int, theme_id: int) -> Response:
+def theme_page(
+    request: Request, me: Reader, run_id: str, number: int, theme_id: int, page: int = 1, taille: int = PAGE_SIZE
+) -> Response:
+    """A theme and its excerpts, ``taille`` a page (the ones to review first), then its attribute tables."""
     data = data_of(request)
     run, question = data.question(run_id, number)
     state = data.state_for(run_id, question, me)
@@ -85,9 +91,13 @@ def theme_page(request: Request, me: Reader, run_id: str, number: int, theme_id:
     if theme is None:
         raise NotFound(f"Le thème n° {theme_id} n'existe pas dans cette question.")
     ids = state.excerpts_of(theme_id) if theme.active else []
-    views = data.views(state, ids)
     order = {ReviewStatus.MACHINE: 0, ReviewStatus.QUEUED: 0}
-    views.sort(key=lambda v: (order.get(v.code.status, 1), v.code.score, v.excerpt_id))
+    ranked = sorted(ids, key=lambda e: (order.get(state.codes[e].status, 1), state.codes[e].score, e))
+    size = min(max(taille, 10), 500)
+    pages = max(1, -(-len(ranked) // size))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * size
+    views = data.views(state, ranked[first : first + size])
     row = data.theme_rows(run_id, question).get(theme_id)
     reps = data.views(state, [e for e in (row.representative_excerpt_ids if row else []) if e in ids][:3])
     theme_kinds = THEME_KINDS
@@ -103,14 +113,22 @@ def theme_page(request: Request, me: Reader, run_id: str, number: int, theme_id:
         theme=theme,
         row=row,
         excerpts=views,
+        n_excerpts=len(ids),
+        paging={"page": page, "pages": pages, "size": size, "first": first + 1, "last": first + len(views)},
         representatives=reps,
         n_respondents=data.respondents_of(state, ids),
         breakdown=data.breakdown(state, ids),
         lineage=lineage_rows(state),
         theme_decisions=theme_decisions,
         undone=undone(state.decisions),
-        here=str(request.url.path),
+        here=str(request.url.path) + _page_query(page, size),
+        path=str(request.url.path),
     )
+
+
+def _page_query(page: int, size: int) -> str:
+    query = {k: v for k, v in (("page", page), ("taille", size)) if v != {"page": 1, "taille": PAGE_SIZE}[k]}
+    return f"?{urlencode(query)}" if query else ""
 
 
 @router.get("/runs/{run_id}/q/{number}/queue", response_class=HTMLResponse)
