@@ -45,9 +45,9 @@ demo: install
 	$(BIN)/verbatim analyse $(SAMPLE_ARGS)
 	@echo "Open the newest folder under data/runs/ (coded_excerpts.csv, themes.csv, answers.csv, manifest.json)."
 
-# For a team: the Prefect server (UI on :4200), the deployments of prefect.yaml, a process worker, the review app (:8000).
+# For a team: the Prefect server (UI on :4200), the deployments of prefect.yaml, a process worker, the app (:8000).
 serve: install
-	@echo "== Prefect UI: http://127.0.0.1:4200   review app: http://127.0.0.1:8000   (Ctrl-C stops everything)"
+	@echo "== Prefect UI: http://127.0.0.1:4200   app: http://127.0.0.1:8000   (Ctrl-C stops everything)"
 	@mkdir -p .cache; trap 'kill 0' EXIT; \
 	export PREFECT_API_URL=http://127.0.0.1:4200/api VERBATIM_HOME=$(CURDIR); \
 	$(BIN)/prefect server start --host 127.0.0.1 --port 4200 >.cache/prefect-server.log 2>&1 & \
@@ -55,7 +55,7 @@ serve: install
 	$(BIN)/prefect work-pool create verbatim-pool --type process --overwrite >/dev/null && \
 	$(BIN)/prefect --no-prompt deploy --all && \
 	{ $(BIN)/prefect worker start --pool verbatim-pool & \
-	  $(BIN)/verbatim review --host 127.0.0.1 --port 8000; }
+	  $(BIN)/verbatim serve --host 127.0.0.1 --port 8000; }
 
 lint: install
 	$(BIN)/ruff check verbatim tests bench scripts

@@ -17,7 +17,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,6 +35,8 @@ from verbatim.web.data import BadInput, NotFound, ReviewData
 
 _DRAFT_ID = re.compile(r"^[0-9a-f]{16}$")
 PREVIEW_ROWS = 5
+#: A draft never launched nor removed is deleted after this long (it holds personal data).
+DRAFT_HOURS = 24
 
 
 class AnalysisRequest(BaseModel):
@@ -83,6 +85,7 @@ def save_upload(stream: BinaryIO, filename: str, me: User) -> Draft:
             f"« {name} » n'est pas un export lisible : extensions acceptées {', '.join(SUPPORTED_SUFFIXES)} "
             "(enregistrez un .xls ou un .ods en .xlsx ou en CSV UTF-8)."
         )
+    purge_stale_drafts()
     draft_id = secrets.token_hex(8)
     folder = uploads_dir() / draft_id
     folder.mkdir(parents=True, exist_ok=False)
@@ -92,6 +95,20 @@ def save_upload(stream: BinaryIO, filename: str, me: User) -> Draft:
     meta = {"upload_name": name, "uploaded_by": me.name, "created_at": datetime.now(UTC).isoformat()}
     (folder / "draft.json").write_text(json.dumps(meta), encoding="utf-8")
     return Draft(draft_id, path, name, me.name, path.stat().st_size)
+
+
+def purge_stale_drafts(max_age: timedelta = timedelta(hours=DRAFT_HOURS)) -> int:
+    """Delete the drafts older than ``max_age`` (uploaded, never launched nor removed); returns how many."""
+    now, purged = datetime.now(UTC), 0
+    for meta_file in uploads_dir().glob("*/draft.json"):
+        try:
+            created = datetime.fromisoformat(json.loads(meta_file.read_text(encoding="utf-8"))["created_at"])
+        except (OSError, ValueError, KeyError):
+            continue
+        if now - created > max_age:
+            shutil.rmtree(meta_file.parent, ignore_errors=True)
+            purged += 1
+    return purged
 
 
 def draft(draft_id: str, me: User) -> Draft:

@@ -34,10 +34,11 @@ def upload_limit_bytes() -> int:
 
 
 def too_large_message(limit: int) -> str:
+    megabytes = f"{limit / 2**20:.3g}".replace(".", ",")
     return (
-        f"Fichier trop volumineux : {limit / 2**20:,.0f} Mo au plus (réglage {UPLOAD_LIMIT_ENV} du serveur). "
+        f"Fichier trop volumineux : {megabytes} Mo au plus (réglage {UPLOAD_LIMIT_ENV} du serveur). "
         "Enregistrez l'export en CSV UTF-8, ou découpez-le."
-    ).replace(",", "\u202f")
+    )
 
 
 class BodyTooLarge(HTTPException):
@@ -67,17 +68,38 @@ class BodyLimit:
             await _refuse(scope, send, limit)
             return
         received = 0
+        exceeded = False
+        started = False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise BodyTooLarge(limit)
             return message
 
-        await self.app(scope, counted, send)
+        async def answered(message: Message) -> None:
+            # However the app reported the interrupted body (a 413, or a 400 when a layer wrapped the error),
+            # the client is told the truth: too large.
+            nonlocal started
+            if exceeded:
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await _refuse(scope, send, limit)
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, answered)
+        except Exception:
+            if not exceeded:
+                raise
+            if not started:
+                await _refuse(scope, send, limit)
 
 
 async def _refuse(scope: Scope, send: Send, limit: int) -> None:

@@ -43,6 +43,12 @@ KIND_LABELS = {
     DecisionKind.CREATE_THEME: "Création de thème",
     DecisionKind.DELETE_THEME: "Suppression de thème",
 }
+ANALYSIS_STATUS = {
+    "queued": "en attente",
+    "running": "en cours",
+    "completed": "terminée",
+    "failed": "échec",
+}
 ROLE_LABELS = {Role.ADMIN: "administrateur", Role.RESEARCHER: "chercheur·e", Role.VIEWER: "lecture seule"}
 
 
@@ -59,6 +65,14 @@ def date(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%d/%m/%Y %H:%M")
 
 
+def duration(seconds: float | None) -> str:
+    """« 1 min 05 s », « 42 s »."""
+    if seconds is None:
+        return ""
+    whole = round(seconds)
+    return f"{whole // 60} min {whole % 60:02d} s" if whole >= 60 else f"{whole} s"
+
+
 def theme_name(themes: dict[int, ThemeState], theme_id: int | None) -> str:
     if theme_id is None:
         return "–"
@@ -72,12 +86,13 @@ def make_templates() -> Jinja2Templates:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
     )
-    env.filters.update(pct=pct, num=num, date=date)
+    env.filters.update(pct=pct, num=num, date=date, duration=duration)
     env.globals.update(
         theme_name=theme_name,
         STATUS_LABELS=STATUS_LABELS,
         KIND_LABELS=KIND_LABELS,
         ROLE_LABELS=ROLE_LABELS,
+        ANALYSIS_STATUS=ANALYSIS_STATUS,
         QUEUE=QUEUE,
         quote=lambda s: quote(str(s), safe=""),
         once=new_form_token,

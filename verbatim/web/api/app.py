@@ -14,14 +14,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from verbatim.errors import VerbatimError
 from verbatim.models.accounts import Accounts
-from verbatim.web.api import runs
+from verbatim.web.api import analyses, runs
 from verbatim.web.api.security import require_token
 from verbatim.web.data import BadInput, NotFound, ReviewData
 from verbatim.web.pages import make_templates
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = (
-    "Verbatim's HTTP API: the runs, their themes and exports, and decisions on excerpts, for scripts. Every "
+    "Verbatim's HTTP API: analyses launched from a survey export, the runs, their themes and exports, and decisions "
+    "on excerpts, for scripts. Every "
     "endpoint needs `Authorization: Bearer TOKEN` (a personal token: `verbatim user token NAME`, or the app's "
     "Comptes page); a token acts with its user's role. Errors are JSON objects with a `detail`."
 )
@@ -42,6 +43,7 @@ def create_api(data: ReviewData, accounts: Accounts) -> FastAPI:
     api.middleware("http")(require_token)
     _add_errors(api)
     api.include_router(runs.router)
+    api.include_router(analyses.router)
     api.get("/docs", include_in_schema=False, response_class=HTMLResponse)(_docs_page)
     return api
 

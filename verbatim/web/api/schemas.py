@@ -73,3 +73,21 @@ class DecisionOut(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+class AnalysisCreated(BaseModel):
+    analysis_id: str
+    status: str = Field(description="queued: follow it at GET /api/v1/analyses/{analysis_id}")
+
+
+class AnalysisOut(BaseModel):
+    analysis_id: str
+    kind: str = Field(description="analyse (a survey export), code (a new wave into a codebook), recode")
+    name: str
+    created_by: str
+    created_at: datetime
+    status: Literal["queued", "running", "completed", "failed"]
+    step: str = Field(description="the step the flow is at, in words (French)")
+    progress: float = Field(description="share of the steps done, 0 to 1")
+    run_id: str | None = Field(description="the run written, once completed")
+    error: str | None = Field(description="why it failed, in words")

@@ -44,3 +44,15 @@ document.addEventListener("DOMContentLoaded", () => {
     button.addEventListener("click", () => window.history.back());
   }
 });
+// Copy buttons (citations): shown only where the clipboard can be written.
+document.addEventListener("DOMContentLoaded", () => {
+  if (!navigator.clipboard) return;
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      await navigator.clipboard.writeText(button.getAttribute("data-copy"));
+      button.textContent = "Copié";
+      setTimeout(() => { button.textContent = "Copier"; }, 1500);
+    });
+  }
+});
