@@ -8,6 +8,8 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import Iterator
@@ -217,11 +219,24 @@ def test_two_analyses_launched_together_both_complete_and_leave_no_raw_file(
     secrets_ = set(re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+", raw)) | set(re.findall(r"0\d(?:[ .]?\d\d){4}", raw))
     assert secrets_, "the part of the sample has e-mails or phone numbers to mask"
     pending = {m.parent for m in data_dir.glob("uploads/*/draft.json")}  # uploaded by other tests, not launched
-    for path in data_dir.rglob("*"):
-        if path.is_file() and path.parent not in pending:
-            content = path.read_bytes()
-            leaked = [s for s in secrets_ if s.encode("utf-8") in content]
-            assert not leaked, f"{path.relative_to(data_dir)} holds {leaked[:3]}"
+    leaks = files_holding(data_dir, sorted(secrets_))
+    assert not [f for f in leaks if (data_dir / f).parent not in pending], leaks
+
+
+def files_holding(folder: Path, needles: list[str]) -> dict[str, list[str]]:
+    """Which files under folder hold which needles, read in a child process: closing a file that this process's SQLite
+    connections also hold open would drop their POSIX locks and let the workers corrupt the WAL database."""
+    script = (
+        "import json, sys, pathlib\n"
+        "root, needles = pathlib.Path(sys.argv[1]), [n.encode() for n in json.loads(sys.argv[2])]\n"
+        "found = {str(p.relative_to(root)): [n.decode() for n in needles if n in p.read_bytes()]\n"
+        "         for p in root.rglob('*') if p.is_file()}\n"
+        "print(json.dumps({k: v for k, v in found.items() if v}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(folder), json.dumps(needles)], capture_output=True, text=True, check=True
+    )
+    return dict(json.loads(done.stdout))
 
 
 def test_a_failed_analysis_says_why_and_keeps_the_file_until_removed(
