@@ -276,9 +276,14 @@ def test_recode_and_a_new_wave_from_the_run_page(
     assert f"/analyses/new?codebook={codebook}" in run_page and f"/runs/{codebook}/recode" in run_page
     assert f"/runs/{codebook}/recode" not in people["victor"].get(f"/runs/{codebook}").text
 
-    recode = bruno.post(f"/runs/{codebook}/recode", {})
+    once = re.search(r'/recode".*?name="once" value="([^"]+)"', run_page, re.S)
+    assert once, "the recode form is sent once"
+    before = len(log.all())
+    recode = bruno.post(f"/runs/{codebook}/recode", {"once": once.group(1)})
     assert recode.status_code == 303
     recode_id = recode.headers["location"].rsplit("/", 1)[1]
+    again = bruno.post(f"/runs/{codebook}/recode", {"once": once.group(1)})  # a double click
+    assert again.status_code == 303 and len(log.all()) == before + 1, "the second click launches nothing"
     # the next wave: the sample's other respondents, columns pre-selected from the codebook's run
     wave = pd.read_csv(SAMPLE, sep=";", dtype=str, keep_default_na=False).iloc[ROWS : ROWS + 80]
     uploaded = bruno.client.post(

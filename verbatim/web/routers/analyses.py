@@ -14,6 +14,7 @@ from verbatim.errors import VerbatimError
 from verbatim.models.analyses import AnalysisLog
 from verbatim.web import analyses
 from verbatim.web.pages import Form, data_of, flash, redirect, render, text
+from verbatim.web.once import Once
 from verbatim.web.security import Reader, Writer
 
 router = APIRouter()
@@ -76,7 +77,7 @@ def draft_page(
 
 
 @router.post("/analyses/drafts/{draft_id}/launch")
-def launch(request: Request, me: Writer, form: Form, draft_id: str) -> Response:
+def launch(request: Request, me: Once, form: Form, draft_id: str) -> Response:
     """The same checks as ``verbatim analyse``; on any problem the form comes back with what was chosen."""
     draft = analyses.draft(draft_id, me)
     chosen = _chosen(form)
@@ -105,14 +106,14 @@ def launch(request: Request, me: Writer, form: Form, draft_id: str) -> Response:
 
 
 @router.post("/analyses/drafts/{draft_id}/remove")
-def remove_draft(request: Request, me: Writer, draft_id: str) -> Response:
+def remove_draft(request: Request, me: Once, form: Form, draft_id: str) -> Response:
     analyses.remove_draft(analyses.draft(draft_id, me))
     flash(request, "Fichier supprimé du serveur.")
     return redirect("/analyses/new")
 
 
 @router.post("/runs/{run_id}/recode")
-def recode(request: Request, me: Writer, run_id: str) -> Response:
+def recode(request: Request, me: Once, form: Form, run_id: str) -> Response:
     """Learn from the team's decisions and recode the unreviewed rest (a flow run, with its progress page)."""
     analysis = analyses.launch_recode(data_of(request), me, run_id)
     flash(request, "Recodage lancé : les décisions de l'équipe restent telles quelles.")
@@ -128,7 +129,7 @@ def progress_page(request: Request, me: Reader, analysis_id: str) -> Response:
 
 
 @router.post("/analyses/{analysis_id}/retry")
-def retry(request: Request, me: Writer, analysis_id: str) -> Response:
+def retry(request: Request, me: Once, form: Form, analysis_id: str) -> Response:
     data = data_of(request)
     analyses.retry(data, me, analyses.analysis(data, analysis_id))
     flash(request, "Analyse relancée.")
@@ -136,7 +137,7 @@ def retry(request: Request, me: Writer, analysis_id: str) -> Response:
 
 
 @router.post("/analyses/{analysis_id}/remove-upload")
-def remove_upload(request: Request, me: Writer, analysis_id: str) -> Response:
+def remove_upload(request: Request, me: Once, form: Form, analysis_id: str) -> Response:
     data = data_of(request)
     analyses.remove_upload(data, me, analyses.analysis(data, analysis_id))
     flash(request, "Fichier déposé supprimé du serveur.")
