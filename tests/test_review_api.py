@@ -432,6 +432,39 @@ def test_review_queue_suggests_themes(people: dict[str, Browser], run_id: str, l
     assert low.count('class="excerpt') > page.count('class="excerpt'), "a higher threshold shows more excerpts"
 
 
+def test_a_rejected_excerpt_waits_in_the_queue_until_recoded_or_classed_without_theme(
+    people: dict[str, Browser], run_id: str, log: DecisionLog
+) -> None:
+    theme, other = big_themes(log, run_id, Q1)[:2]
+    recoded, none = fresh(log, run_id, Q1, 2, theme=theme)
+    bruno = people["bruno"]
+    queue_url = f"/runs/{run_id}/q/1/queue"
+    count = int(re.search(r"File de revue \((\d+)\)", bruno.get(f"/runs/{run_id}/q/1").text).group(1))  # type: ignore[union-attr]
+    for e in (recoded, none):
+        data = {"excerpt_id": e, "action": "reject", "theme": str(theme), "seen": "0", "next": queue_url}
+        assert bruno.post(decide_url(run_id), data).status_code == 303
+    page = bruno.get(queue_url).text
+    assert "il attend en file de revue" in page, "the flash message says where the excerpt went"
+    for e in (recoded, none):  # the words and the queue agree: both are listed, with what to do next
+        card = page.split(f'id="e-{e}"')[1].split("</article>")[0]
+        assert "rejeté, à recoder" in card and 'value="no_theme"' in card and 'value="reject"' not in card
+    assert f"File de revue ({count + 2})" in bruno.get(f"/runs/{run_id}/q/1").text
+    # recoded from the queue: it leaves it
+    data = {"excerpt_id": recoded, "action": "recode", "to_theme": str(other), "theme": str(QUEUE), "seen": ""}
+    assert bruno.post(decide_url(run_id), data).status_code == 303
+    # confirmed as fitting no theme: it leaves it too, decided
+    data = {"excerpt_id": none, "action": "no_theme", "theme": str(QUEUE), "seen": "", "next": queue_url}
+    assert bruno.post(decide_url(run_id), data).status_code == 303
+    page = bruno.get(queue_url).text
+    assert "classé sans thème" in page and f'id="e-{recoded}"' not in page and f'id="e-{none}"' not in page
+    codes = log.state(run_id, Q1).codes
+    assert (codes[recoded].status, codes[recoded].theme_id) == (ReviewStatus.RECODED, other)
+    assert (codes[none].status, codes[none].theme_id) == (ReviewStatus.NO_THEME, QUEUE)
+    assert f"File de revue ({count})" in bruno.get(f"/runs/{run_id}/q/1").text
+    history = bruno.get(f"/runs/{run_id}/q/1/excerpt", id=none).text
+    assert "sans thème (confirmé)" in history and 'value="no_theme"' not in history
+
+
 def test_concurrent_decisions_are_both_kept_and_flagged(
     people: dict[str, Browser], run_id: str, log: DecisionLog
 ) -> None:

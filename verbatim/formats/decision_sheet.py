@@ -244,7 +244,7 @@ def plan_import(store: Store, run_id: str, path: Path) -> ImportReport:
         seen_text = cell(values, "seen")
         seen = int(seen_text) if seen_text.isdigit() else None
         if code.casefold() == REJECT.casefold():
-            if current.status == ReviewStatus.REJECTED:
+            if current.status in (ReviewStatus.REJECTED, ReviewStatus.NO_THEME):
                 report.unchanged += 1
                 continue
             report.decisions.append(

@@ -34,7 +34,7 @@ from verbatim.models.tables import CodingRow, ExcerptRow
 
 #: Statuses whose theme a researcher has validated: they teach the classifier.
 VALIDATED = frozenset({ReviewStatus.ACCEPTED, ReviewStatus.RECODED})
-DECIDED = frozenset({ReviewStatus.ACCEPTED, ReviewStatus.RECODED, ReviewStatus.REJECTED})
+DECIDED = frozenset({ReviewStatus.ACCEPTED, ReviewStatus.RECODED, ReviewStatus.REJECTED, ReviewStatus.NO_THEME})
 
 
 def latest_version(store: Store, run_id: str) -> int:
@@ -88,7 +88,7 @@ def training_labels(state: QuestionState) -> dict[str, int]:
     for excerpt_id, code in state.codes.items():
         if code.status in VALIDATED and code.theme_id != QUEUE and state.themes.get(code.theme_id) is not None:
             labels[excerpt_id] = code.theme_id
-        elif code.status == ReviewStatus.REJECTED:
+        elif code.status in (ReviewStatus.REJECTED, ReviewStatus.NO_THEME):
             labels[excerpt_id] = QUEUE
     return dict(sorted(labels.items()))
 

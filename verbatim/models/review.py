@@ -10,7 +10,9 @@ The decision log is append-only. From the machine's codes and the decisions, in 
   theme waits in the review queue). The lineage (which
   theme became which) is the chain of merges and the parents of split themes.
 * *Excerpts*: the latest counting ``accept`` / ``reject`` / ``recode`` decides. Without one, the machine's code stands.
-  Themes merged away are followed to the theme they became.
+  Themes merged away are followed to the theme they became. A ``reject`` says the excerpt does not belong where it
+  was: it waits in the review queue (``rejected``) until someone recodes it, or confirms that it fits no theme by
+  accepting it without a theme (``accept`` of ``QUEUE``: ``no_theme``, out of the queue).
 * *Blind double coding*: a decision made in blind double coding (``double_coding``) is a measurement of agreement,
   not a code: it never changes the excerpt's current code (``verbatim.models.blind``, ``verbatim.models.agreement``).
 * *Conflicts*: a decision made without having seen an earlier decision on the same excerpt by someone else keeps a
@@ -29,7 +31,7 @@ QUEUE = -1
 
 class DecisionKind(StrEnum):
     ACCEPT = "accept"  # the excerpt's current theme is right
-    REJECT = "reject"  # the excerpt fits no theme: back to the review queue
+    REJECT = "reject"  # the excerpt does not belong to its theme: it waits in the review queue to be recoded
     RECODE = "recode"  # the excerpt belongs to ``to_theme_id``
     UNDO = "undo"  # ``undoes_id`` no longer counts
     RENAME = "rename"  # theme ``theme_id`` is now called ``text``
@@ -56,7 +58,8 @@ class ReviewStatus(StrEnum):
     QUEUED = "queued"  # in the review queue, no decision yet
     ACCEPTED = "accepted"
     RECODED = "recoded"
-    REJECTED = "rejected"
+    REJECTED = "rejected"  # taken out of its theme, waiting in the review queue to be recoded or confirmed
+    NO_THEME = "no_theme"  # a researcher confirmed that it fits no theme (an ``accept`` of the queue)
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,7 @@ def current_codes(
             theme, status = resolve(d.to_theme_id, states), ReviewStatus.RECODED
         else:  # accept: the theme the excerpt had when it was accepted, followed through merges
             theme = resolve(d.theme_id if d.theme_id is not None else m.theme_id, states)
-            status = ReviewStatus.ACCEPTED if theme != QUEUE else ReviewStatus.REJECTED
+            status = ReviewStatus.ACCEPTED if theme != QUEUE else ReviewStatus.NO_THEME
         if theme in states and states[theme].deleted:  # sent back by an undo into a deleted theme
             theme, status = QUEUE, ReviewStatus.QUEUED
         codes[m.excerpt_id] = CurrentCode(

@@ -55,7 +55,15 @@ def decide_excerpt(
             run_id, question, DecisionKind.REJECT, me.name, excerpt_id=excerpt_id, theme_id=current,
             seen_decision_id=seen,
         )  # fmt: skip
-        return Outcome(decision, f"Extrait {excerpt_id} rejeté : il part en file de revue.")
+        return Outcome(
+            decision, f"Extrait {excerpt_id} rejeté : il attend en file de revue d'être recodé ou classé sans thème."
+        )
+    if action == "no_theme":
+        decision = data.log.decide(
+            run_id, question, DecisionKind.ACCEPT, me.name, excerpt_id=excerpt_id, theme_id=QUEUE,
+            seen_decision_id=seen,
+        )  # fmt: skip
+        return Outcome(decision, f"Extrait {excerpt_id} classé sans thème : il quitte la file de revue.")
     if action == "recode":
         if to_theme is None:
             raise BadInput("Champ manquant : thème cible.")
@@ -65,4 +73,4 @@ def decide_excerpt(
             to_theme_id=to_theme, seen_decision_id=seen,
         )  # fmt: skip
         return Outcome(decision, f"Extrait {excerpt_id} recodé vers « {theme_name(state.themes, to_theme)} ».")
-    raise BadInput(f"Action inconnue : « {action[:40]} » (accept, reject ou recode).")
+    raise BadInput(f"Action inconnue : « {action[:40]} » (accept, reject, no_theme ou recode).")

@@ -305,8 +305,11 @@ def suggest(
 
 
 def in_queue(code: CurrentCode, threshold: float) -> bool:
-    """Waiting in the review queue: no theme and no decision yet, or a machine code scored below ``threshold``."""
-    return code.status == ReviewStatus.QUEUED or (code.status == ReviewStatus.MACHINE and code.score < threshold)
+    """Waiting in the review queue: no theme and no decision yet, rejected from a theme (until recoded or classed
+    without a theme), or a machine code scored below ``threshold``."""
+    return code.status in (ReviewStatus.QUEUED, ReviewStatus.REJECTED) or (
+        code.status == ReviewStatus.MACHINE and code.score < threshold
+    )
 
 
 _RELATIONS = {"merged into": "fusionné dans", "split into": "scindé vers"}

@@ -30,7 +30,8 @@ STATUS_LABELS = {
     ReviewStatus.QUEUED: "en file de revue",
     ReviewStatus.ACCEPTED: "accepté",
     ReviewStatus.RECODED: "recodé",
-    ReviewStatus.REJECTED: "rejeté (file de revue)",
+    ReviewStatus.REJECTED: "rejeté, à recoder (file de revue)",
+    ReviewStatus.NO_THEME: "sans thème (confirmé)",
 }
 KIND_LABELS = {
     DecisionKind.ACCEPT: "Acceptation",

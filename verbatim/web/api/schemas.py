@@ -50,7 +50,10 @@ class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     excerpt_id: str = Field(min_length=1, max_length=300, examples=["Q1-R0001-01"])
-    action: Literal["accept", "reject", "recode"]
+    action: Literal["accept", "reject", "recode", "no_theme"] = Field(
+        description="accept the current theme; reject (out of its theme, to the review queue until recoded or "
+        "classed without a theme); recode (to to_theme); no_theme (it fits no theme: out of the review queue)"
+    )
     to_theme: int | None = Field(default=None, description="the target theme (recode only)")
     seen: int | None = Field(
         default=None,

@@ -142,7 +142,7 @@ def queue_page(request: Request, me: Reader, run_id: str, number: int, seuil: fl
         (e for e, c in state.codes.items() if in_queue(c, threshold)),
         key=lambda e: (state.codes[e].theme_id != QUEUE, state.codes[e].score, e),
     )
-    n_rejected = sum(1 for c in state.codes.values() if c.status == ReviewStatus.REJECTED)
+    n_no_theme = sum(1 for c in state.codes.values() if c.status == ReviewStatus.NO_THEME)
     return render(
         request,
         "queue.html",
@@ -153,7 +153,7 @@ def queue_page(request: Request, me: Reader, run_id: str, number: int, seuil: fl
         state=state,
         excerpts=data.views(state, ids, with_suggestions=True),
         threshold=threshold,
-        n_rejected=n_rejected,
+        n_no_theme=n_no_theme,
         here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
     )
 
