@@ -7,6 +7,7 @@ import pytest
 
 from verbatim.formats.survey import build_answers, read_survey
 from verbatim.nlp.labels import (
+    MIN_CONTENT_WORDS,
     WEAK_WORDS,
     build_label,
     choose_terms,
@@ -291,6 +292,18 @@ def test_representatives_are_central_diverse_and_from_different_respondents() ->
     assert 4 not in picks
 
 
+def test_a_central_empty_phrase_gives_way_to_one_that_says_something() -> None:
+    centroid = np.array([1.0, 0.0, 0.0])
+    embeddings = np.array([[1.0, 0.0, 0.0], [0.95, 0.312, 0.0], [0.9, 0.0, 0.436]], dtype=np.float32)
+    lemmas = [("compliqué",), ("démarche", "ligne", "compliqué", "personne", "âgé"), ("logiciel", "saisie", "double")]
+    picks = representatives(embeddings, centroid, ["a", "b", "c"], k=2, lemmas=lemmas, keywords={"démarche", "ligne"})
+    assert picks == [1, 2], "the most central excerpt says one word: it comes last"
+    assert representatives(embeddings, centroid, ["a", "b", "c"], k=3, lemmas=lemmas)[-1] == 0, (
+        "still a pick when no other is left"
+    )
+    assert representatives(embeddings, centroid, ["a", "b", "c"], k=1) == [0], "without lemmas: centrality alone"
+
+
 # -- the model on the sample survey --------------------------------------------------------------------------------
 def test_several_readable_themes(model: ThemeModel, difficultes: Excerpts) -> None:
     n_themes = len(model.themes_)
@@ -310,6 +323,30 @@ def test_several_readable_themes(model: ThemeModel, difficultes: Excerpts) -> No
     labels = [t.label for t in model.themes_]
     assert len(set(labels)) >= len(labels) - 1
     assert all(len(t.keywords) <= 10 for t in model.themes_)  # labels read 30 terms; 10 are shown
+
+
+def test_representative_quotes_say_something(model: ThemeModel, difficultes: Excerpts) -> None:
+    """No quote of a handful of empty words ("Bref, c'est compliqué.", "Les difficultés sont nombreuses.") while the
+    theme has enough excerpts that say something; measured at seed 42: 96 such excerpts in the themes, 6 of them were
+    quotes when quotes were ranked by centrality alone, 0 now."""
+
+    def says_little(i: int) -> bool:
+        return len(set(difficultes.lemmas[i])) < MIN_CONTENT_WORDS
+
+    assert sum(says_little(i) for t in model.themes_ for i in t.members) >= 20, "the sample has empty phrases"
+    texts = {difficultes.texts[i] for t in model.themes_ for i in t.representatives}
+    members: list[np.ndarray] = []
+    quotes: list[np.ndarray] = []
+    assert not {"Bref, c’est compliqué.", "Les difficultés sont nombreuses."} & texts
+    for j, theme in enumerate(model.themes_):
+        rich = [i for i in theme.members if not says_little(i)]
+        if len(rich) >= len(theme.representatives):
+            assert not [difficultes.texts[i] for i in theme.representatives if says_little(i)], theme.label
+        # still central: near the theme's centre as its average excerpt (the quotes are also diverse)
+        members.append(difficultes.embeddings[list(theme.members)] @ model.centroids_[j])
+        quotes.append(difficultes.embeddings[list(theme.representatives)] @ model.centroids_[j])
+        assert quotes[-1].mean() >= members[-1].mean() - 0.1, theme.label
+    assert np.concatenate(quotes).mean() >= np.concatenate(members).mean() + 0.02
 
 
 def test_the_granularity_is_reported(model: ThemeModel, difficultes: Excerpts) -> None:

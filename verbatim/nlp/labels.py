@@ -1,4 +1,5 @@
-"""Readable French theme labels, one-line descriptions and representative excerpts.
+"""Readable French theme labels, one-line descriptions and representative excerpts (central, diverse, and saying
+something: content words, the theme's own keywords; see :func:`representatives`).
 
 A label is up to three terms taken from the theme's c-TF-IDF terms (lemmas and lemma pairs; the theme model passes
 its top 30, longer than the 10 keywords it shows, so that pairs ranked lower can still join two chosen words into
@@ -212,6 +213,24 @@ def describe(text: str, limit: int = _MAX_DESCRIPTION) -> str:
     return f"{cut} […]"
 
 
+#: A quote says something when it holds at least this many content lemmas (nouns, verbs, adjectives, adverbs, proper
+#: nouns, stop words left out): "Bref, c'est compliqué." (1) and "Il faudrait plusieurs choses." (0) do not.
+MIN_CONTENT_WORDS = 3
+
+
+def keyword_words(keywords: Sequence[str]) -> frozenset[str]:
+    """The lemmas of a theme's keywords (lemmas and lemma pairs)."""
+    return frozenset(w for term in keywords for w in term.split())
+
+
+def informativeness(lemmas: Sequence[str], keywords: Collection[str] = ()) -> float:
+    """How much an excerpt says, in [0, 1]: half for its distinct content lemmas (up to 8), half for how many of
+    them are the theme's own keywords (up to 3: an excerpt specific to the theme, not a generality)."""
+    words = set(lemmas)
+    hits = sum(1 for w in words if w in keywords)
+    return 0.5 * min(len(words), 8) / 8 + 0.5 * min(hits, 3) / 3
+
+
 def representatives(
     embeddings: np.ndarray,
     centroid: np.ndarray,
@@ -219,27 +238,39 @@ def representatives(
     k: int = 5,
     diversity: float = 0.3,
     pool: int = 100,
+    lemmas: Sequence[Sequence[str]] | None = None,
+    keywords: Collection[str] = (),
 ) -> list[int]:
-    """Indices (into ``embeddings``) of ``k`` excerpts that are central yet diverse, from different respondents.
+    """Indices (into ``embeddings``) of ``k`` excerpts that are central yet diverse, that say something, from
+    different respondents.
 
-    Maximal marginal relevance over the ``pool`` most central excerpts: each pick maximises
-    ``(1 - diversity) * similarity to the centroid - diversity * similarity to the closest pick``, and an excerpt of a
-    respondent already picked is taken only when no other respondent is left.
+    Maximal marginal relevance over the ``pool`` most relevant excerpts: each pick maximises
+    ``(1 - diversity) * relevance - diversity * similarity to the closest pick``, and an excerpt of a respondent
+    already picked is taken only when no other respondent is left. Without ``lemmas`` the relevance is the
+    similarity to the centroid; with the content ``lemmas`` of each excerpt it is that similarity weighted by
+    :func:`informativeness` (``0.6 + 0.4 * informativeness``, with the theme's ``keywords``), and an excerpt of
+    fewer than :data:`MIN_CONTENT_WORDS` content lemmas is taken only when too few others are left.
     """
     if len(embeddings) == 0:
         return []
     centrality = embeddings @ centroid
-    order = np.lexsort((np.arange(len(centrality)), -centrality))[:pool]
+    relevance = centrality.astype(np.float64)
+    says_little = np.zeros(len(centrality), dtype=bool)
+    if lemmas is not None:
+        info = np.array([informativeness(words, keywords) for words in lemmas], dtype=np.float64)
+        relevance = relevance * (0.6 + 0.4 * info)
+        says_little = np.array([len(set(words)) < MIN_CONTENT_WORDS for words in lemmas], dtype=bool)
+    order = np.lexsort((np.arange(len(relevance)), -relevance, says_little))[:pool]
     chosen: list[int] = []
     used: set[str] = set()
     while len(chosen) < min(k, len(order)):
-        best, best_key = -1, (True, -np.inf)
+        best, best_key = -1, (False, False, -np.inf)
         for i in order:
             if i in chosen:
                 continue
             redundancy = max((float(embeddings[i] @ embeddings[j]) for j in chosen), default=0.0)
-            value = (1 - diversity) * float(centrality[i]) - diversity * redundancy
-            key = (groups[i] not in used, value)
+            value = (1 - diversity) * float(relevance[i]) - diversity * redundancy
+            key = (not says_little[i], groups[i] not in used, value)
             if key > best_key:
                 best, best_key = int(i), key
         chosen.append(best)

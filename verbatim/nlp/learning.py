@@ -29,7 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
-from verbatim.nlp.labels import build_label, representatives, surface_forms
+from verbatim.nlp.labels import build_label, keyword_words, representatives, surface_forms
 from verbatim.nlp.themes import joining_threshold
 
 QUEUE = -1
@@ -314,9 +314,10 @@ def candidate_themes(
         members = index[clusters == c]
         centroid = x[clusters == c].mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-        picks = representatives(x[clusters == c].astype(np.float32), centroid.astype(np.float32),
-                                [groups[i] for i in members], k=5)  # fmt: skip
         words = keywords.get(rank, [])
+        picks = representatives(x[clusters == c].astype(np.float32), centroid.astype(np.float32),
+                                [groups[i] for i in members], k=5, lemmas=[lemmas[i] for i in members],
+                                keywords=keyword_words(words[:10]))  # fmt: skip
         result.append(
             CandidateTheme(
                 candidate_id=rank,

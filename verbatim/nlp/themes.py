@@ -71,7 +71,14 @@ from sklearn.metrics import silhouette_score
 from umap import UMAP
 
 from verbatim.nlp.encoders import unit_rows
-from verbatim.nlp.labels import build_label, describe, describing_excerpt, representatives, surface_forms
+from verbatim.nlp.labels import (
+    build_label,
+    describe,
+    describing_excerpt,
+    keyword_words,
+    representatives,
+    surface_forms,
+)
 
 QUEUE = -1
 MIN_EXCERPTS_TO_CLUSTER = 10
@@ -496,6 +503,8 @@ class ThemeModel:
                 self.centroids_[j],
                 [groups[i] for i in members],
                 k=self.n_representatives,
+                lemmas=[lemmas[i] for i in members],
+                keywords=keyword_words(keywords.get(t, [])[: self.top_n_words]),
             )
             reps = tuple(int(members[p]) for p in picks)
             themes.append(
