@@ -17,8 +17,9 @@ $(shell mkdir -p .cache/prefect .cache/numba)
 SAMPLE_ARGS := data/sample_survey.csv --id-column id --question difficultes --question idees \
 	--attribute profession --attribute structure --attribute region --attribute anciennete
 
-# Debian packages the tests use: Chromium (review app in a real browser), LibreOffice and pdftotext (DOCX report).
-SYSTEM_PACKAGES := chromium libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils
+# Debian packages the tests use: Chromium (review app in a real browser), LibreOffice and pdftotext (DOCX report),
+# PostgreSQL (the store's tests run on a throwaway cluster too).
+SYSTEM_PACKAGES := chromium libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils postgresql
 
 .PHONY: serve install system-deps demo test test-fast lint format bench-flow bench-quality bench-pseudonymisation bench-learning bench-scale clean
 

@@ -14,6 +14,8 @@ CORPORA = SHARED / "corpora"
 SAMPLE = ROOT / "data" / "sample_survey.csv"
 SAMPLE_CP1252 = ROOT / "data" / "sample_survey_cp1252.csv"
 
+pytest_plugins = ["tests.postgres"]  # the PostgreSQL cluster and the database_url fixture of both backends
+
 os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".cache" / "numba"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -1,13 +1,12 @@
-"""The append-only decision log over a real SQLite store: derivation, conflicts, lineage, migrations."""
+"""The append-only decision log over a real store, SQLite and PostgreSQL in turn: derivation, conflicts, lineage,
+migrations."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, inspect, select, text
 
 from verbatim.errors import StoreError
 from verbatim.models.decisions import DecisionLog, Role
@@ -54,8 +53,8 @@ def _run(store: Store) -> None:
 
 
 @pytest.fixture
-def log(tmp_path: Path) -> DecisionLog:
-    store = Store(f"sqlite:///{tmp_path / 'v.db'}")
+def log(database_url: str) -> DecisionLog:
+    store = Store(database_url)
     _run(store)
     log = DecisionLog(store)
     for name, role in (("alice", Role.RESEARCHER), ("bob", Role.RESEARCHER), ("vera", Role.VIEWER)):
@@ -149,9 +148,10 @@ def test_only_known_people_who_may_decide(log: DecisionLog) -> None:
 def test_decisions_are_committed_when_made(log: DecisionLog) -> None:
     log.decide(RUN, Q, DecisionKind.ACCEPT, "alice", excerpt_id="E1", theme_id=0)
     # A second, independent connection sees it at once: nothing waits for a later commit.
-    url = log.store.url
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
-        assert db.execute("SELECT kind, coder FROM decisions").fetchall() == [("accept", "alice")]
+    other = create_engine(log.store.url)
+    with other.connect() as db:
+        assert [tuple(r) for r in db.execute(text("SELECT kind, coder FROM decisions"))] == [("accept", "alice")]
+    other.dispose()
 
 
 def test_pure_derivation_follows_merge_chains() -> None:
@@ -168,19 +168,20 @@ def test_pure_derivation_follows_merge_chains() -> None:
     assert [d.id for d in counting([*decisions, Decision(4, DecisionKind.UNDO, "a", now, undoes_id=2)])] == [1, 3]
 
 
-def test_an_older_database_is_upgraded_in_place(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    engine = create_engine(f"sqlite:///{path}")
+def test_an_older_database_is_upgraded_in_place(database_url: str) -> None:
+    engine = create_engine(database_url)
     migrate(engine, "0001")  # the schema of the first release: analysis tables only
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "INSERT INTO runs VALUES ('old-run', '2026-01-01 00:00:00', 's.csv', ?, 1, 'use', '{}')", ("0" * 64,)
-        )
-        db.execute("INSERT INTO themes VALUES ('old-run', 'q', 0, 'Ancien', '', '[]', 1, 1, '[]')")
-        assert "decisions" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
-    store = Store(f"sqlite:///{path}")  # opening it brings it to the newest schema, data kept
+    with engine.begin() as db:
+        db.execute(text("INSERT INTO runs VALUES ('old-run', '2026-01-01 00:00:00', 's.csv', :sha, 1, 'use', '{}')"),
+                   {"sha": "0" * 64})  # fmt: skip
+        db.execute(text("INSERT INTO themes VALUES ('old-run', 'q', 0, 'Ancien', '', '[]', 1, 1, '[]')"))
+    assert "decisions" not in inspect(engine).get_table_names()
+    engine.dispose()
+    store = Store(database_url)  # opening it brings it to the newest schema, data kept
     assert store.run("old-run").survey_file == "s.csv"
     theme = store.themes("old-run")[0]
     assert theme.label == "Ancien" and theme.created_by == "machine"
     with store.session() as s:
         assert s.scalars(select(DecisionRow)).all() == []
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"decisions", "analyses", "sessions", "api_tokens", "form_tokens"} <= tables

@@ -26,6 +26,7 @@ from verbatim.cli.common import (
     prefect_environment,
     reported,
 )
+from verbatim.cli.db import db_app
 from verbatim.cli.learning import register as register_learning_commands
 from verbatim.cli.users import user_app
 
@@ -36,6 +37,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(user_app, name="user")
+app.add_typer(db_app, name="db")
 
 
 @app.callback()

@@ -40,6 +40,7 @@ import pandas as pd
 
 from verbatim.errors import ColumnError, ConfigError, InputFileError, SurveyDataError
 from verbatim.models.records import Answer, AnswerStatus, RejectReason, Respondent
+from verbatim.models.tables import MAX_ID, MAX_QUESTION
 
 __all__ = [
     "DEFAULT_PLACEHOLDERS",
@@ -605,6 +606,12 @@ def select_columns(table: SurveyTable, id_column: str, questions: Sequence[str],
         seen.add(name)
     both = [name for name in dict.fromkeys(attribute_names) if name in seen]
     problems.extend(f"column '{name}' is given both as a question and as an attribute" for name in both)
+    problems.extend(
+        f"question column '{name[:60]}…' has a name of {len(name)} characters, more than the {MAX_QUESTION} kept: "
+        "shorten its header in the file"
+        for name in question_names
+        if len(name) > MAX_QUESTION
+    )
     if problems:
         raise ColumnError("; ".join(problems))
 
@@ -756,7 +763,8 @@ def _check_ids(table: SurveyTable, id_column: str, rows: list[int], ids: list[st
         if respondent_id:
             seen.setdefault(respondent_id, []).append(row)
     repeated = {respondent_id: found for respondent_id, found in seen.items() if len(found) > 1}
-    if not missing and not repeated:
+    too_long = [row for row, respondent_id in zip(rows, ids, strict=True) if len(respondent_id) > MAX_ID]
+    if not missing and not repeated and not too_long:
         return
     problems: list[str] = []
     if missing:
@@ -768,8 +776,12 @@ def _check_ids(table: SurveyTable, id_column: str, rows: list[int], ids: list[st
             f"{len(repeated)} {'id is' if len(repeated) == 1 else 'ids are'} used more than once: "
             f"{_capped_list(listed, unit='more ids')}"
         )
+    if too_long:
+        has = "row has an id" if len(too_long) == 1 else "rows have ids"
+        problems.append(f"{len(too_long)} {has} longer than {MAX_ID} characters ({_rows_phrase(too_long)})")
     raise SurveyDataError(
-        f"respondent ids in column '{id_column}' of {table.source} must be present and unique: "
+        f"respondent ids in column '{id_column}' of {table.source} must be present, unique and at most {MAX_ID} "
+        "characters: "
         f"{'; '.join(problems)} ({_ROW_NOTE})"
     )
 

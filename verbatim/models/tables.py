@@ -8,11 +8,34 @@ an excerpt and the current codebook are derived from the machine's codings and t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, true
+from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: The longest respondent id and question (column name) the store keeps: PostgreSQL enforces these lengths, SQLite
+#: does not, so the survey's checks refuse longer ones before anything is written, on both.
+MAX_ID = 200
+MAX_QUESTION = 500
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment stored in UTC and read back aware, in UTC, on every backend: SQLite gives naive values back and
+    PostgreSQL gives them in the session's time zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -22,7 +45,7 @@ class Base(DeclarativeBase):
 class RunRow(Base):
     __tablename__ = "runs"
     run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     survey_file: Mapped[str] = mapped_column(Text)
     input_sha256: Mapped[str] = mapped_column(String(64))
     seed: Mapped[int] = mapped_column(Integer)
@@ -33,7 +56,7 @@ class RunRow(Base):
 class RespondentRow(Base):
     __tablename__ = "respondents"
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
-    respondent_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    respondent_id: Mapped[str] = mapped_column(String(MAX_ID), primary_key=True)
     row: Mapped[int] = mapped_column(Integer)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
 
@@ -41,8 +64,8 @@ class RespondentRow(Base):
 class AnswerRow(Base):
     __tablename__ = "answers"
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
-    question: Mapped[str] = mapped_column(String(500), primary_key=True)
-    respondent_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    question: Mapped[str] = mapped_column(String(MAX_QUESTION), primary_key=True)
+    respondent_id: Mapped[str] = mapped_column(String(MAX_ID), primary_key=True)
     row: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)  # pseudonymised
     original_text: Mapped[str | None] = mapped_column(Text, nullable=True)  # only with --keep-original
@@ -55,8 +78,8 @@ class ExcerptRow(Base):
     __tablename__ = "excerpts"
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
     excerpt_id: Mapped[str] = mapped_column(String(300), primary_key=True)
-    question: Mapped[str] = mapped_column(String(500), index=True)
-    respondent_id: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(String(MAX_QUESTION), index=True)
+    respondent_id: Mapped[str] = mapped_column(String(MAX_ID))
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
@@ -68,7 +91,7 @@ class ThemeRow(Base):
 
     __tablename__ = "themes"
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
-    question: Mapped[str] = mapped_column(String(500), primary_key=True)
+    question: Mapped[str] = mapped_column(String(MAX_QUESTION), primary_key=True)
     theme_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     label: Mapped[str] = mapped_column(Text)  # as first named; renames are decisions
     description: Mapped[str] = mapped_column(Text)
@@ -91,7 +114,7 @@ class CodingRow(Base):
     theme_id: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
     runner_up_theme_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class UserRow(Base):
@@ -99,7 +122,7 @@ class UserRow(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     role: Mapped[str] = mapped_column(String(20))  # admin | researcher | viewer
     password_hash: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(default=True, server_default=true())  # deactivated accounts cannot log in
 
 
@@ -113,10 +136,10 @@ class DecisionRow(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
-    question: Mapped[str] = mapped_column(String(500))
+    question: Mapped[str] = mapped_column(String(MAX_QUESTION))
     kind: Mapped[str] = mapped_column(String(20))  # see verbatim.models.review.DecisionKind
     coder: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     excerpt_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
     theme_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the theme the decision is about / from
     to_theme_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # recode target, merge target
@@ -134,10 +157,10 @@ class DoubleCodingRow(Base):
     __tablename__ = "double_coding"
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
     excerpt_id: Mapped[str] = mapped_column(String(300), primary_key=True)
-    question: Mapped[str] = mapped_column(String(500))
+    question: Mapped[str] = mapped_column(String(MAX_QUESTION))
     coder_a: Mapped[str] = mapped_column(String(200))
     coder_b: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AnalysisRow(Base):
@@ -149,7 +172,7 @@ class AnalysisRow(Base):
     kind: Mapped[str] = mapped_column(String(20))  # analyse | recode | code
     name: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20))  # queued | running | completed | failed
     step: Mapped[str] = mapped_column(Text)
     progress: Mapped[float] = mapped_column(Float)  # 0 to 1
@@ -159,8 +182,8 @@ class AnalysisRow(Base):
     run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     flow_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SessionRow(Base):
@@ -170,8 +193,8 @@ class SessionRow(Base):
     __tablename__ = "sessions"
     session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_name: Mapped[str] = mapped_column(String(200), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ApiTokenRow(Base):
@@ -182,9 +205,9 @@ class ApiTokenRow(Base):
     user_name: Mapped[str] = mapped_column(String(200), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class FormTokenRow(Base):
@@ -193,4 +216,4 @@ class FormTokenRow(Base):
     __tablename__ = "form_tokens"
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_name: Mapped[str] = mapped_column(String(200))
-    used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -13,8 +13,8 @@ from starlette.datastructures import FormData, UploadFile
 from verbatim.errors import VerbatimError
 from verbatim.models.analyses import AnalysisLog
 from verbatim.web import analyses
-from verbatim.web.pages import Form, data_of, flash, redirect, render, text
 from verbatim.web.once import Once
+from verbatim.web.pages import Form, data_of, flash, redirect, render, text
 from verbatim.web.security import Reader, Writer
 
 router = APIRouter()

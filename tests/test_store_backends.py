@@ -1,0 +1,84 @@
+"""The store behaves the same on SQLite and on a real PostgreSQL (a throwaway cluster, see ``tests/postgres.py``):
+JSON columns, booleans, time zones and text sizes; and the survey's checks refuse, on both, what one of them could
+not keep."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.test_decisions import RUN, Q, _run
+from verbatim.errors import SurveyDataError
+from verbatim.formats.survey import build_answers, read_survey
+from verbatim.models.accounts import Accounts
+from verbatim.models.decisions import DecisionLog, Role
+from verbatim.models.records import Answer, AnswerStatus, Excerpt, Respondent
+from verbatim.models.review import DecisionKind
+from verbatim.models.store import Store
+from verbatim.models.tables import MAX_ID, MAX_QUESTION, UserRow
+
+
+def test_json_columns_keep_nested_unicode_values(database_url: str) -> None:
+    store = Store(database_url)
+    _run(store)
+    manifest = store.run(RUN).manifest
+    assert manifest["input"] == {"file_name": "s.csv", "sha256": "0" * 64}
+    with store.session() as s:
+        row = s.get(type(store.run(RUN)), RUN)
+        assert row is not None
+        row.manifest = {**row.manifest, "notes": {"é": ["Île-de-France", 0.125, None, True], "emoji": "🙂"}}
+    again = Store(database_url).run(RUN).manifest
+    assert again["notes"] == {"é": ["Île-de-France", 0.125, None, True], "emoji": "🙂"}
+    theme = store.themes(RUN)[0]
+    assert theme.keywords == ["mot"] and theme.representative_excerpt_ids == ["E1"]
+
+
+def test_booleans_and_time_zones(database_url: str) -> None:
+    store = Store(database_url)
+    _run(store)
+    log = DecisionLog(store)
+    log.add_user("alice", Role.RESEARCHER, "hash")
+    before = datetime.now(UTC)
+    decision = log.decide(RUN, Q, DecisionKind.ACCEPT, "alice", excerpt_id="E1", theme_id=0)
+    stored = log.decisions(RUN)[0]
+    assert stored.id == decision.id and stored.created_at.tzinfo is not None
+    assert before - timedelta(seconds=1) <= stored.created_at <= datetime.now(UTC) + timedelta(seconds=1)
+    accounts = Accounts(store)
+    assert accounts.deactivate("alice").active is False
+    with store.session() as s:
+        assert s.scalars(select(UserRow.name).where(UserRow.active.is_(False))).all() == ["alice"]
+    assert accounts.reactivate("alice").active is True
+
+
+def test_long_texts_are_kept_whole(database_url: str) -> None:
+    store = Store(database_url)
+    text = "Les démarches en ligne prennent du temps. " * 5_000  # 210,000 characters in one answer
+    question = "Q" * MAX_QUESTION
+    respondent = "R" * MAX_ID
+    store.save_run(
+        "long",
+        {"input": {"file_name": "s.csv", "sha256": "0" * 64}, "parameters": {"seed": 1}, "encoder": {"id": "x"}},
+        [Respondent(respondent_id=respondent, row=1, attributes={})],
+        [Answer(question=question, respondent_id=respondent, row=1, text=text, status=AnswerStatus.CODED)],
+        {},
+        [Excerpt(excerpt_id="E1", question=question, respondent_id=respondent, start=0, end=len(text), text=text)],
+        [],
+        [],
+    )
+    (answer,) = Store(database_url).answers("long")
+    assert answer.text == text and answer.question == question and answer.respondent_id == respondent
+
+
+def test_ids_and_questions_too_long_for_the_store_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    long_id = "R" * (MAX_ID + 1)
+    path.write_text(f"id;q\nR1;Une réponse.\n{long_id};Une autre réponse.\n", encoding="utf-8")
+    with pytest.raises(SurveyDataError, match=rf"1 row has an id longer than {MAX_ID} characters \(data row 2\)"):
+        build_answers(read_survey(path), "id", ["q"], [])
+    header = "Quelles difficultés rencontrez-vous ? " * 20
+    path.write_text(f"id;{header}\nR1;Une réponse.\n", encoding="utf-8")
+    with pytest.raises(Exception, match=rf"has a name of {len(header.strip())} characters, more than the"):
+        build_answers(read_survey(path), "id", [header.strip()], [])
