@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 
 import httpx
@@ -213,15 +214,19 @@ def test_wrong_password_and_unknown_user_are_refused(app: FastAPI) -> None:
 
 
 def test_repeated_wrong_passwords_brake_the_account(run_id: str, workdir: Path) -> None:
+    DecisionLog(Store(db_url(workdir))).add_user("olga", Role.VIEWER, hash_password(PASSWORD))  # braked for 5 min
     client = TestClient(create_app(db_url(workdir), secret="k"), follow_redirects=False)
     token = csrf_of(client.get("/login").text)
     codes = [
-        client.post("/login", data={"csrf": token, "name": "victor", "password": f"faux{i}"}).status_code
+        client.post("/login", data={"csrf": token, "name": "olga", "password": f"faux{i}"}).status_code
         for i in range(6)
     ]
     assert codes == [401] * 5 + [429]
-    right = client.post("/login", data={"csrf": token, "name": "victor", "password": PASSWORD})
+    right = client.post("/login", data={"csrf": token, "name": "olga", "password": PASSWORD})
     assert right.status_code == 429, "even the right password waits for the window to pass"
+    other = TestClient(create_app(db_url(workdir), secret="k"), follow_redirects=False)  # another process's app
+    right = other.post("/login", data={"csrf": csrf_of(other.get("/login").text), "name": "olga", "password": PASSWORD})
+    assert right.status_code == 429, "the brake is in the store, not in one process"
 
 
 def test_session_cookie_is_httponly_and_samesite(app: FastAPI, workdir: Path, run_id: str) -> None:
@@ -487,6 +492,64 @@ def test_concurrent_decisions_are_both_kept_and_flagged(
     page = bruno.get(f"/runs/{run_id}/q/1/excerpt", id=excerpt).text
     assert "Conflit" in page and f"conflit avec la n° {decisions[0].id}" in page
     assert "conflit" in bruno.get(f"/runs/{run_id}/q/1/themes/{second}", taille="500").text
+
+
+def test_the_person_whose_decision_makes_a_conflict_is_told_so(
+    people: dict[str, Browser], run_id: str, log: DecisionLog, store: Store
+) -> None:
+    theme, first, second = big_themes(log, run_id, Q1)[:3]
+    excerpt, a, b = fresh(log, run_id, Q1, 3, theme=theme)
+    bruno, chloe = people["bruno"], people["chloe"]
+    back = f"/runs/{run_id}/q/1/themes/{theme}"
+    data = {"excerpt_id": excerpt, "action": "recode", "to_theme": str(first), "seen": "0", "next": back}
+    assert bruno.post(decide_url(run_id), data).status_code == 303
+    assert 'id="conflict-flash"' not in bruno.get(back).text, "no conflict: bruno saw everything"
+    # chloe had the page open before bruno's decision (seen 0) and accepts: her decision conflicts with his
+    data = {"excerpt_id": excerpt, "action": "accept", "theme": str(theme), "seen": "0", "next": back}
+    response = chloe.post(decide_url(run_id), data)
+    assert response.status_code == 303 and response.headers["location"] == back
+    page = chloe.get(back).text  # the page that answers her decision
+    (bruno_recode,) = [d for d in log.decisions(run_id, Q1, excerpt) if d.coder == "bruno"]
+    notice = unescape(page.split('id="conflict-flash">')[1].split("</p>")[0])
+    assert f"Conflit sur l'extrait {excerpt}" in notice and "bruno" in notice and f"n° {bruno_recode.id}" in notice
+    assert "recodé vers" in notice and 'role="alert"' in page
+    assert 'id="conflict-flash"' not in chloe.get(back).text, "shown once"
+    assert 'id="conflict-flash"' not in bruno.get(back).text, "bruno's page says nothing: his decision made none"
+    # a bulk decision that conflicts on two excerpts says so too
+    for e in (a, b):
+        assert (
+            bruno.post(
+                decide_url(run_id), {"excerpt_id": e, "action": "recode", "to_theme": str(second), "seen": "0"}
+            ).status_code
+            == 303
+        )
+    bulk = {
+        "action": "reject",
+        "excerpt_ids": [a, b],
+        "theme": str(theme),
+        f"seen-{a}": "0",
+        f"seen-{b}": "0",
+        "next": back,
+    }
+    assert chloe.post(f"/runs/{run_id}/q/1/bulk", bulk).status_code == 303
+    notice = chloe.get(back).text.split('id="conflict-flash">')[1].split("</p>")[0]
+    assert "Conflit sur 2 extraits" in notice and a in notice and b in notice and "bruno" in notice
+    # the API says it as well
+    (c,) = fresh(log, run_id, Q1, 1, theme=theme)
+    assert (
+        bruno.post(
+            decide_url(run_id), {"excerpt_id": c, "action": "reject", "theme": str(theme), "seen": "0"}
+        ).status_code
+        == 303
+    )
+    token = Accounts(store).create_token("chloe", "conflict test")[1]
+    reply = chloe.client.post(
+        f"/api/v1/runs/{run_id}/decisions", json={"excerpt_id": c, "action": "recode", "to_theme": first, "seen": 0},
+        headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["conflict_with_id"] is not None
+    assert "Conflit sur l'extrait" in reply.json()["message"]
 
 
 def test_escaping_makes_injected_markup_inert(

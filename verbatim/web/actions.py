@@ -12,13 +12,53 @@ from verbatim.web.data import BadInput, NotFound, ReviewData, active_theme
 from verbatim.web.pages import theme_name
 
 #: The actions on one excerpt, as the forms and the API name them.
-EXCERPT_ACTIONS = ("accept", "reject", "recode")
+EXCERPT_ACTIONS = ("accept", "reject", "recode", "no_theme")
 
 
 @dataclass(frozen=True)
 class Outcome:
     decision: Decision
     message: str
+    conflict: str | None = None  # the decision was made without seeing a later one by someone else: what to say
+
+
+def conflict_message(data: ReviewData, state: QuestionState, decisions: list[Decision]) -> str | None:
+    """What to tell the person whose ``decisions`` (on excerpts) conflict with someone else's, if any do."""
+    clashes = [d for d in decisions if d.conflict_with_id is not None and d.excerpt_id is not None]
+    if not clashes:
+        return None
+    others = {
+        d.id: d
+        for d in data.log.decisions(state.run_id, state.question)
+        if d.id in {c.conflict_with_id for c in clashes}
+    }
+    if len(clashes) == 1:
+        mine = clashes[0]
+        other = others.get(mine.conflict_with_id or 0)
+        if other is None:
+            return None
+        return (
+            f"Conflit sur l'extrait {mine.excerpt_id} : {other.coder} y a pris une décision ({_said(state, other)}, "
+            f"n° {other.id}) depuis que vous l'avez affiché. Votre décision s'applique ; les deux restent dans "
+            "l'historique de l'extrait."
+        )
+    coders = sorted({o.coder for o in others.values()})
+    shown = ", ".join(str(c.excerpt_id) for c in clashes[:5]) + (" …" if len(clashes) > 5 else "")
+    return (
+        f"Conflit sur {len(clashes)} extraits ({shown}) : {', '.join(coders)} y ont pris des décisions depuis que "
+        "vous les avez affichés. Vos décisions s'appliquent ; les deux restent dans l'historique de chaque extrait."
+    )
+
+
+def _said(state: QuestionState, d: Decision) -> str:
+    """A decision on an excerpt in a few words ("recodé vers « Formation »")."""
+    if d.kind == DecisionKind.RECODE and d.to_theme_id is not None:
+        return f"recodé vers « {theme_name(state.themes, d.to_theme_id)} »"
+    if d.kind == DecisionKind.REJECT:
+        return "rejeté vers la file de revue"
+    if d.theme_id is None or d.theme_id == QUEUE:
+        return "classé sans thème"
+    return f"accepté dans « {theme_name(state.themes, d.theme_id)} »"
 
 
 def excerpt_in(state: QuestionState, excerpt_id: str) -> None:
@@ -37,8 +77,24 @@ def decide_excerpt(
     shown_theme: int | None = None,
     seen: int | None = None,
 ) -> Outcome:
-    """Accept, reject or recode one excerpt. ``shown_theme``: the code the user saw (default: the current one);
-    ``seen``: the latest decision they saw (conflict detection, see ``DecisionLog.decide``)."""
+    """Accept, reject, class without a theme or recode one excerpt. ``shown_theme``: the code the user saw (default:
+    the current one); ``seen``: the latest decision they saw (conflict detection, see ``DecisionLog.decide``): when
+    the decision conflicts with someone else's, the outcome says so."""
+    outcome = _decide_excerpt(data, state, me, excerpt_id, action, to_theme, shown_theme, seen)
+    conflict = conflict_message(data, state, [outcome.decision])
+    return Outcome(outcome.decision, outcome.message, conflict) if conflict else outcome
+
+
+def _decide_excerpt(
+    data: ReviewData,
+    state: QuestionState,
+    me: User,
+    excerpt_id: str,
+    action: str,
+    to_theme: int | None,
+    shown_theme: int | None,
+    seen: int | None,
+) -> Outcome:
     excerpt_in(state, excerpt_id)
     current = state.codes[excerpt_id].theme_id if shown_theme is None else shown_theme
     run_id, question = state.run_id, state.question

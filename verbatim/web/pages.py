@@ -137,8 +137,9 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def flash(request: Request, message: str) -> None:
-    request.session["flash"] = message
+def flash(request: Request, message: str, *, conflict: bool = False) -> None:
+    """A message for the next page; ``conflict``: a warning of its own, shown apart (a decision that conflicts)."""
+    request.session["flash_conflict" if conflict else "flash"] = message
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -146,6 +147,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     context.update(
         csrf=csrf_token(request),
         flash=request.session.pop("flash", None),
+        flash_conflict=request.session.pop("flash_conflict", None),
         me=context.get("me") or signed_in(request),
     )
     templates: Jinja2Templates = request.app.state.templates

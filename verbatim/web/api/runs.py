@@ -134,5 +134,5 @@ def post_decision(request: Request, run_id: str, body: DecisionIn, me: ApiWriter
         action=body.action,
         theme_id=theme_id,
         conflict_with_id=decision.conflict_with_id,
-        message=outcome.message,
+        message=f"{outcome.message} {outcome.conflict}" if outcome.conflict else outcome.message,
     )

@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 
 from verbatim.models import blind
 from verbatim.models.review import QUEUE, DecisionKind, undone
-from verbatim.web.actions import decide_excerpt, excerpt_in
+from verbatim.web.actions import conflict_message, decide_excerpt, excerpt_in
 from verbatim.web.data import BadInput, NotFound, active_theme
 from verbatim.web.once import Once
 from verbatim.web.pages import (
@@ -67,6 +67,8 @@ def decide(request: Request, me: Once, form: Form, run_id: str, number: int) -> 
         data, state, me, excerpt_id, action, to_theme=to_theme, shown_theme=shown_theme, seen=_seen(form)
     )
     flash(request, outcome.message)
+    if outcome.conflict:
+        flash(request, outcome.conflict, conflict=True)
     return redirect(back)
 
 
@@ -110,9 +112,12 @@ def bulk(request: Request, me: Once, form: Form, run_id: str, number: int) -> Re
         }
         for e in ids
     ]
-    data.log.decide_many(run_id, question, me.name, items)
+    decisions = data.log.decide_many(run_id, question, me.name, items)
     verb = {"accept": "accepté(s)", "reject": "rejeté(s)", "recode": "recodé(s)"}[action]
     flash(request, f"{len(ids)} extrait(s) {verb}.")
+    conflict = conflict_message(data, state, decisions)
+    if conflict:
+        flash(request, conflict, conflict=True)
     return redirect(back)
 
 
