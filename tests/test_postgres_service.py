@@ -89,12 +89,16 @@ def test_a_copy_never_lands_on_a_database_that_holds_data(reviewed: ReviewedRun,
     assert counts(on_postgres) == before
 
 
-def test_the_review_app_decides_on_postgres(reviewed: ReviewedRun, on_postgres: Store, tmp_path: Path) -> None:
+def test_the_review_app_decides_on_postgres(
+    reviewed: ReviewedRun, on_postgres: Store, postgres: Cluster, tmp_path: Path
+) -> None:
     from verbatim.web.app import create_app
 
-    app = create_app(on_postgres.url, secret="test-secret-key")
+    mine = Store(postgres.new_database())  # a copy of its own: the other tests compare the first one with SQLite
+    copy_store(on_postgres, mine)
+    app = create_app(mine.url, secret="test-secret-key")
     anne, bruno = Browser(app, "anne"), Browser(app, "bruno")
-    log = DecisionLog(on_postgres)
+    log = DecisionLog(mine)
     question = "difficultes"
     state = log.state(reviewed.run_id, question)
     machine = sorted(e for e, c in state.codes.items() if c.status == ReviewStatus.MACHINE)[:2]
@@ -122,6 +126,6 @@ def test_the_review_app_decides_on_postgres(reviewed: ReviewedRun, on_postgres: 
 
     # and back to a SQLite file: the same log
     back = Store(f"sqlite:///{tmp_path / 'back.db'}")
-    copied = copy_store(on_postgres, back)
-    assert copied.decisions_checksum == decision_log_checksum(on_postgres)
+    copied = copy_store(mine, back)
+    assert copied.decisions_checksum == decision_log_checksum(mine)
     assert len(DecisionLog(back).decisions(reviewed.run_id)) == before + 3

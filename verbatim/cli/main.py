@@ -123,19 +123,44 @@ def serve(
     low_score: Annotated[
         float, typer.Option("--low-score", min=0.0, max=1.0, help="machine scores below it go to the review queue")
     ] = 0.35,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="server processes; any of them answers any request")
+    ] = 1,
 ) -> None:
     """Serve the whole app (upload, analyses, review, downloads) and its HTTP API under /api/v1 (login required).
 
-    Everything it writes lives under VERBATIM_DATA_DIR (default ./data)."""
+    Everything it writes lives under VERBATIM_DATA_DIR (default ./data). With --workers N, N processes share the
+    port: sessions, the login brake and form tokens live in the store and the signed cookie, never in one process."""
     import uvicorn
 
     from verbatim.web.app import create_app
 
     prefect_environment()
-    with reported():
+    with reported():  # opens (and migrates) the store and creates the secret key once, before any worker starts
         web = create_app(database_url, secure_cookies=secure_cookies or None, low_score=low_score)
     console.print(f"Verbatim on http://{host}:{port}/ (API: http://{host}:{port}/api/v1/docs; Ctrl+C to stop)")
-    uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+    log_config = _log_config()
+    if workers == 1:
+        uvicorn.run(web, host=host, port=port, log_config=log_config, proxy_headers=False)
+        return
+    os.environ["VERBATIM_DATABASE_URL"] = web.state.data.store.url  # what each worker's app is built from
+    os.environ["VERBATIM_LOW_SCORE"] = str(low_score)
+    if secure_cookies:
+        os.environ["VERBATIM_SECURE_COOKIES"] = "1"
+    uvicorn.run("verbatim.web.app:app_from_environment", factory=True, workers=workers, host=host, port=port,
+                log_config=log_config, proxy_headers=False)  # fmt: skip
+
+
+def _log_config() -> dict[str, object]:
+    """uvicorn's logging, each line with the id of the process that wrote it (several workers share one log)."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for formatter in config["formatters"].values():
+        formatter["fmt"] = formatter["fmt"].replace("%(levelprefix)s", "%(levelprefix)s [%(process)d]", 1)
+    return config
 
 
 app.command("review", help="The same as `verbatim serve` (its former name).")(serve)
@@ -173,6 +198,14 @@ def export_command(
             help="attribute naming a quote's author (repeatable; default: profession, structure, region)",
         ),
     ] = None,
+    qdpx_sources: Annotated[
+        str,
+        typer.Option(
+            "--qdpx-sources",
+            help="qdpx: respondent (one text source per answer, default) or question (one per question, each answer "
+            "a paragraph headed by its respondent id)",
+        ),
+    ] = "respondent",
     database_url: DatabaseOption = None,
 ) -> None:
     """Export run RUN_ID as it stands after review: coded quotes, codebook, REFI-QDA project, quote report or
@@ -192,6 +225,7 @@ def export_command(
             quotes=quotes,
             chart_attribute=chart_attribute,
             **({"attribution": attribution} if attribution else {}),
+            qdpx_sources=qdpx_sources,  # type: ignore[arg-type]
             database_url=database_url,
         )
         # Check the database, the run and the questions before starting Prefect: a typo fails in a second.

@@ -15,13 +15,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from verbatim.errors import StoreError
 from verbatim.models.decisions import Role, User
 from verbatim.models.store import Store
-from verbatim.models.tables import ApiTokenRow, SessionRow, UserRow
+from verbatim.models.tables import ApiTokenRow, LoginFailureRow, SessionRow, UserRow
 
 #: Prefix of every API token, so that a leaked one is recognisable (secret scanners, logs).
 TOKEN_PREFIX = "vbt_"
@@ -222,3 +222,34 @@ class Accounts:
             if row.revoked_at is None:
                 row.revoked_at = datetime.now(UTC)
             return _token(row)
+
+
+class LoginBrake:
+    """After ``limit`` wrong passwords for a name within ``window``, refuse that name for the rest of the window.
+
+    The failures are in the store, so the brake holds whichever of the server's processes answers."""
+
+    def __init__(self, store: Store, limit: int = 5, window: timedelta = timedelta(minutes=5)) -> None:
+        self.store = store
+        self.limit = limit
+        self.window = window
+
+    def blocked(self, name: str) -> bool:
+        since = datetime.now(UTC) - self.window
+        with self.store.session() as s:
+            recent = s.scalar(
+                select(func.count())
+                .select_from(LoginFailureRow)
+                .where(LoginFailureRow.user_name == name[:200], LoginFailureRow.failed_at > since)
+            )
+        return int(recent or 0) >= self.limit
+
+    def failed(self, name: str) -> None:
+        now = datetime.now(UTC)
+        with self.store.session() as s:
+            s.add(LoginFailureRow(user_name=name[:200], failed_at=now))
+            s.execute(delete(LoginFailureRow).where(LoginFailureRow.failed_at < now - self.window))
+
+    def succeeded(self, name: str) -> None:
+        with self.store.session() as s:
+            s.execute(delete(LoginFailureRow).where(LoginFailureRow.user_name == name[:200]))

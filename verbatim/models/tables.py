@@ -217,3 +217,12 @@ class FormTokenRow(Base):
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_name: Mapped[str] = mapped_column(String(200))
     used_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class LoginFailureRow(Base):
+    """A wrong password for a name: a name with too many recent ones is refused for a while, by every process."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_name: Mapped[str] = mapped_column(String(200), index=True)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

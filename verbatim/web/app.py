@@ -22,11 +22,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from verbatim.errors import StoreError, VerbatimError
-from verbatim.models.accounts import Accounts
+from verbatim.models.accounts import Accounts, LoginBrake
 from verbatim.models.store import Store
 from verbatim.paths import secret_file as default_secret_file
 from verbatim.web.api import API_PREFIX, create_api
-from verbatim.web.auth import LoginBrake, secret_key
+from verbatim.web.auth import secret_key
 from verbatim.web.data import NotFound, ReviewData
 from verbatim.web.limits import BodyLimit, upload_limit_bytes
 from verbatim.web.once import AlreadySent, already_sent_page
@@ -40,6 +40,12 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of ``verbatim serve --workers N``'s processes, from the environment the command set:
+    ``VERBATIM_DATABASE_URL``, ``VERBATIM_LOW_SCORE``, ``VERBATIM_SECURE_COOKIES``."""
+    return create_app(low_score=float(os.environ.get("VERBATIM_LOW_SCORE", DEFAULT_LOW_SCORE)))
 
 
 def create_app(
@@ -63,7 +69,7 @@ def create_app(
     app.state.accounts = Accounts(store)
     app.state.session_max_age = timedelta(hours=SESSION_HOURS)
     app.state.templates = make_templates()
-    app.state.brake = LoginBrake()
+    app.state.brake = LoginBrake(store)
     app.state.low_score = low_score
     app.add_middleware(
         SessionMiddleware,

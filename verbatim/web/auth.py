@@ -6,8 +6,6 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-import threading
-import time
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -67,29 +65,3 @@ def csrf_matches(expected: object, given: object) -> bool:
     return (
         isinstance(expected, str) and isinstance(given, str) and bool(expected) and hmac.compare_digest(expected, given)
     )
-
-
-class LoginBrake:
-    """After ``limit`` wrong passwords for a name within ``window`` seconds, refuse that name for the rest of the
-    window (in memory, per process)."""
-
-    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
-
-    def blocked(self, name: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            recent = [t for t in self._failures.get(name, []) if now - t < self.window]
-            self._failures[name] = recent
-            return len(recent) >= self.limit
-
-    def failed(self, name: str) -> None:
-        with self._lock:
-            self._failures.setdefault(name, []).append(time.monotonic())
-
-    def succeeded(self, name: str) -> None:
-        with self._lock:
-            self._failures.pop(name, None)

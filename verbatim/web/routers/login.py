@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from verbatim.web.auth import LoginBrake, new_csrf_token, verify_password
+from verbatim.models.accounts import LoginBrake
+from verbatim.web.auth import new_csrf_token, verify_password
 from verbatim.web.pages import Form, accounts_of, data_of, next_url, redirect, render, text
 from verbatim.web.security import check_csrf
 
