@@ -4,13 +4,17 @@ not keep."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from tests.test_decisions import RUN, Q, _run
+from verbatim.cli.main import app as cli
 from verbatim.errors import SurveyDataError
 from verbatim.formats.survey import build_answers, read_survey
 from verbatim.models.accounts import Accounts
@@ -82,3 +86,48 @@ def test_ids_and_questions_too_long_for_the_store_are_refused_before_anything_is
     path.write_text(f"id;{header}\nR1;Une réponse.\n", encoding="utf-8")
     with pytest.raises(Exception, match=rf"has a name of {len(header.strip())} characters, more than the"):
         build_answers(read_survey(path), "id", [header.strip()], [])
+
+
+def test_a_backup_taken_during_decisions_restores_every_one_acknowledged_before_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Researchers keep deciding while the backup runs: the backup holds every decision acknowledged before it
+    started, and a consistent set (no later decision without the earlier ones); a restore refuses a database that
+    already holds data."""
+    store = Store(database_url)
+    _run(store)
+    log = DecisionLog(store)
+    log.add_user("alice", Role.RESEARCHER, "hash")
+    acknowledged: list[int] = []
+    stop = threading.Event()
+
+    def decide() -> None:
+        i = 0
+        while not stop.is_set():
+            excerpt = f"E{i % 7 + 1}"
+            kind = DecisionKind.ACCEPT if i % 2 else DecisionKind.REJECT
+            acknowledged.append(log.decide(RUN, Q, kind, "alice", excerpt_id=excerpt, theme_id=None).id)
+            i += 1
+
+    researcher = threading.Thread(target=decide)
+    researcher.start()
+    while len(acknowledged) < 30:
+        time.sleep(0.01)
+    before_backup = list(acknowledged)
+    result = CliRunner().invoke(cli, ["db", "backup", "--out", str(tmp_path / "b.db"), "--database-url", database_url])
+    while len(acknowledged) < len(before_backup) + 30:  # the researcher goes on after the backup
+        time.sleep(0.01)
+    stop.set()
+    researcher.join()
+    assert result.exit_code == 0, result.output
+    assert not list(tmp_path.glob("b.db-*")), "one self-contained file"
+
+    restored = Store(f"sqlite:///{tmp_path / 'restored.db'}")
+    copied = CliRunner().invoke(cli, ["db", "restore", str(tmp_path / "b.db"), "--database-url", restored.url])
+    assert copied.exit_code == 0, copied.output
+    ids = [d.id for d in DecisionLog(restored).decisions(RUN)]
+    assert set(before_backup) <= set(ids), "every decision acknowledged before the backup is in it"
+    assert ids == sorted(a for a in acknowledged if a <= max(ids)), "a consistent snapshot: no gap"
+    assert len(ids) < len(acknowledged), "later decisions are not"
+    refused = CliRunner().invoke(cli, ["db", "restore", str(tmp_path / "b.db"), "--database-url", restored.url])
+    assert refused.exit_code != 0 and "not empty" in refused.output

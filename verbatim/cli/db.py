@@ -1,14 +1,18 @@
-"""``verbatim db``: the store itself (moving it from one database to another)."""
+"""``verbatim db``: the store itself: back it up, restore it, move it from one database to another."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from verbatim.cli.common import DatabaseOption, console, reported
 
-db_app = typer.Typer(help="The store: copy it into another database.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from verbatim.models.transfer import Copied
+
+db_app = typer.Typer(help="The store: back it up, restore it, copy it into another database.", no_args_is_help=True)
 
 
 @db_app.command("copy")
@@ -26,7 +30,41 @@ def db_copy(
     with reported():
         source, target = Store(database_url), Store(to)
         copied = copy_store(source, target)
-    console.print(f"Copied into {target.engine_url_for_humans()}: {sum(copied.rows.values())} rows")
+    _report(f"Copied into {target.engine_url_for_humans()}", copied)
+
+
+@db_app.command("backup")
+def db_backup(
+    out: Annotated[Path, typer.Option("--out", help="the backup file to write (a new file; SQLite format)")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """A consistent backup of the store while the server runs (SQLite's online backup, or a snapshot read of
+    PostgreSQL), as one SQLite file that `verbatim db restore` reads into either backend."""
+    from verbatim.models.store import Store
+    from verbatim.models.transfer import backup_store
+
+    with reported():
+        copied = backup_store(Store(database_url), out)
+    _report(f"Backup written to {out}", copied)
+
+
+@db_app.command("restore")
+def db_restore(
+    backup: Annotated[Path, typer.Argument(help="a file written by `verbatim db backup`")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Restore a backup into an empty database (the one of --database-url / VERBATIM_DATABASE_URL)."""
+    from verbatim.models.store import Store
+    from verbatim.models.transfer import restore_store
+
+    with reported():
+        target = Store(database_url)
+        copied = restore_store(backup, target)
+    _report(f"Restored into {target.engine_url_for_humans()}", copied)
+
+
+def _report(what: str, copied: Copied) -> None:
+    console.print(f"{what}: {sum(copied.rows.values())} rows")
     for table, n in copied.rows.items():
         if n:
             console.print(f"  {table}: {n}")

@@ -78,6 +78,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: No request waits forever on the database: a SQLite writer waits this long for the lock, a PostgreSQL statement
+#: or an idle transaction is cut after it, and a connection attempt gives up after CONNECT_TIMEOUT seconds.
+STATEMENT_TIMEOUT_S = 60
+CONNECT_TIMEOUT_S = 10
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": STATEMENT_TIMEOUT_S}}
+    if url.startswith("postgresql"):
+        ms = STATEMENT_TIMEOUT_S * 1000
+        options = f"-c statement_timeout={ms} -c idle_in_transaction_session_timeout={ms}"
+        return {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S, "options": options}, "pool_pre_ping": True}
+    return {}
+
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -106,7 +122,7 @@ class Store:
         if self.url.startswith("sqlite:///"):
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.engine: Engine = create_engine(self.url)
+            self.engine: Engine = create_engine(self.url, **_engine_options(self.url))
             if self.engine.dialect.name == "sqlite":
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             migrate(self.engine)
