@@ -1,19 +1,26 @@
 """The review app in a real browser: Debian's Chromium, headless, driven by Playwright, against a real
-``verbatim serve`` server process on loopback, over a real analysis run of the sample survey."""
+``verbatim serve`` server process on loopback, over a real analysis run of the sample survey.
+
+With ``VERBATIM_SCREENSHOTS=folder`` the tests also leave the README's screenshots there (adjudication.png,
+theme-paged.png)."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.test_review_api import PASSWORD, Q1, analysed_run, free_port, start_server
+from tests.test_review_api import PASSWORD, Q1, Q2, analysed_run, free_port, start_server
+from verbatim.models import blind
 from verbatim.models.decisions import DecisionLog
 from verbatim.models.review import ReviewStatus
 from verbatim.models.store import Store
+from verbatim.web.data import ReviewData
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -215,3 +222,56 @@ def test_no_sideways_scroll_at_phone_width(server: str, run_id: str, workdir: Pa
         box = recode.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, "« Recoder » is on the screen"
         browser.close()
+
+
+def _keep(path: Path, name: str) -> None:
+    """A README screenshot: copied to ``$VERBATIM_SCREENSHOTS/name`` when that folder is given."""
+    if os.environ.get("VERBATIM_SCREENSHOTS"):
+        folder = Path(os.environ["VERBATIM_SCREENSHOTS"])
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, folder / name)
+
+
+def test_a_paged_theme_and_the_adjudication_view(server: str, run_id: str, workdir: Path, tmp_path: Path) -> None:
+    """A theme's excerpts come a page at a time (a count, next / previous); the admin's adjudication view puts two
+    blind coders' disagreements side by side with the machine's code. Both are the README's screenshots."""
+    from playwright.sync_api import expect, sync_playwright
+
+    store = Store(f"sqlite:///{workdir / 'verbatim.db'}")
+    log = DecisionLog(store)
+    state = log.state(run_id, Q1)
+    theme = sorted((t.theme_id for t in state.active_themes()), key=lambda t: -len(state.excerpts_of(t)))[0]
+    n = len(state.excerpts_of(theme))
+    size = 20  # pages of 20 (taille=20): page 2 has both a previous and a next page
+    assert n > 2 * size, "the largest theme spans more than two pages"
+    # blind double coding on the second question (the other browser tests work on the first): diane and chloe
+    # disagree on every other excerpt
+    sample = ReviewData(store).draw_double_coding(run_id, Q2, 6, "diane", "chloe", seed=5)
+    q2 = log.state(run_id, Q2)
+    themes = [t.theme_id for t in q2.active_themes()]
+    for i, e in enumerate(sample):
+        current = q2.codes[e].theme_id
+        for coder, chosen in (("diane", themes[i % 3]), ("chloe", themes[i % 3] if i % 2 else themes[3 + i % 2])):
+            log.decide(run_id, Q2, blind.blind_kind(chosen, current), coder, excerpt_id=e, theme_id=current,
+                       to_theme_id=chosen if chosen != current else None, double_coding=True)  # fmt: skip
+    with sync_playwright() as p:
+        browser, page = _browser_page(p, server, run_id, "anne")
+        page.goto(f"{server}/runs/{run_id}/q/1/themes/{theme}?taille={size}")
+        page.get_by_role("link", name="Extraits suivants →").first.click()
+        expect(page).to_have_url(re.compile(r"page=2"))
+        expect(page.locator("#extraits")).to_contain_text(f"Extraits {size + 1} à {2 * size} sur {n}")
+        expect(page.get_by_role("link", name="← Extraits précédents").first).to_be_visible()
+        expect(page.get_by_role("link", name="Extraits suivants →").first).to_be_visible()
+        page.evaluate("document.getElementById('extraits').scrollIntoView()")
+        paged = tmp_path / "theme-paged.png"
+        page.screenshot(path=str(paged), full_page=False)
+
+        page.goto(f"{server}/runs/{run_id}/adjudication")
+        expect(page.get_by_text("à arbitrer").first).to_be_visible()
+        expect(page.locator("article.excerpt")).to_have_count(3)  # the disagreements only
+        adjudication = tmp_path / "adjudication.png"
+        page.screenshot(path=str(adjudication), full_page=False)
+        browser.close()
+    for path in (paged, adjudication):
+        assert path.stat().st_size > 10_000, path
+        _keep(path, path.name)
