@@ -4,10 +4,13 @@ not keep."""
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -131,3 +134,33 @@ def test_a_backup_taken_during_decisions_restores_every_one_acknowledged_before_
     assert len(ids) < len(acknowledged), "later decisions are not"
     refused = CliRunner().invoke(cli, ["db", "restore", str(tmp_path / "b.db"), "--database-url", restored.url])
     assert refused.exit_code != 0 and "not empty" in refused.output
+
+
+def _decide_at_the_same_moment(url: str, coder: str, excerpts: list[str], barrier: Any) -> list[int]:
+    """In a process of its own: for each excerpt, wait for the other researcher, then decide having seen nothing."""
+    log = DecisionLog(Store(url))
+    ids = []
+    for excerpt in excerpts:
+        barrier.wait(timeout=60)
+        ids.append(log.decide(RUN, Q, DecisionKind.ACCEPT, coder, excerpt_id=excerpt, seen_decision_id=0).id)
+    return ids
+
+
+def test_two_researchers_deciding_at_the_same_moment_in_two_processes_make_a_conflict(database_url: str) -> None:
+    store = Store(database_url)
+    _run(store)
+    log = DecisionLog(store)
+    for name in ("alice", "bob"):
+        log.add_user(name, Role.RESEARCHER, "hash")
+    excerpts = [f"E{i}" for i in range(1, 8)] * 3
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(2, mp_context=context) as pool:
+        barrier = manager.Barrier(2)
+        runs = [pool.submit(_decide_at_the_same_moment, database_url, c, excerpts, barrier) for c in ("alice", "bob")]
+        alice, bob = (r.result(timeout=300) for r in runs)
+    decisions = {d.id: d for d in log.decisions(RUN)}
+    assert len(decisions) == 2 * len(excerpts), "both kept, every time"
+    for a, b in zip(alice, bob, strict=True):
+        first, second = sorted((a, b))
+        assert decisions[second].conflict_with_id is not None, "the later of two simultaneous decisions is a conflict"
+        assert decisions[first].conflict_with_id in (None, *[i for i in decisions if i < first])

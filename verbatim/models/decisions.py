@@ -6,13 +6,14 @@ Each call commits its own transaction before it returns: a decision acknowledged
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from verbatim.errors import StoreError
@@ -203,6 +204,7 @@ class DecisionLog:
         with self.store.session() as s:
             self._check_run(s, run_id, question)
             self._check_coder(s, coder)
+            _one_writer_at_a_time(s, run_id, coder)
             rows = []
             for item in items:
                 kind = DecisionKind(str(item["kind"]))
@@ -332,3 +334,16 @@ class DecisionLog:
         if theme_id in (into_theme_id, QUEUE):
             raise StoreError("a theme cannot be merged into itself")
         return self.decide(run_id, question, DecisionKind.MERGE, coder, theme_id=theme_id, to_theme_id=into_theme_id)
+
+
+def _one_writer_at_a_time(s: Session, run_id: str, coder: str) -> None:
+    """Take the run's write lock before reading what the coder has not seen: two decisions made at the same moment
+    (in two processes) then follow each other, and the second sees the first, so it is flagged as a conflict.
+
+    PostgreSQL: a transaction-level advisory lock per run. SQLite: a write (the coder's own row, unchanged) that takes
+    the database's write lock at once; the next writer waits for the commit."""
+    if s.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"decisions:{run_id}".encode()).digest()[:8], "big", signed=True)
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        s.execute(update(UserRow).where(UserRow.name == coder).values(role=UserRow.role))
