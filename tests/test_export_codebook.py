@@ -59,6 +59,20 @@ def test_csv_has_every_theme_with_lineage(reviewed: ReviewedRun, run: RunView, f
         assert int(rows[("difficultes", tid)]["n_excerpts"]) == len(q.excerpts_of(tid))
 
 
+def test_csv_has_the_columns_qda_tools_import(folder: Path) -> None:
+    """``path`` (question/theme) and ``description``, beside Verbatim's own columns; one of ``tag``, ``name`` and
+    ``path`` only, or Taguette refuses the file (see test_export_taguette)."""
+    with (folder / "codebook.csv").open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+        header = reader.fieldnames or []
+    assert header[:3] == ["question", "theme_id", "label"] and header[-1] == "path" and "description" in header
+    assert sum(h.lower() in ("tag", "name", "path") for h in header) == 1
+    for r in rows:
+        assert r["path"] == f"{r['question']}/{r['label'].replace('/', '-')}"
+    assert len({r["path"] for r in rows}) == len(rows)
+
+
 def test_xlsx_codebook_opens(folder: Path) -> None:
     wb = openpyxl.load_workbook(folder / "codebook.xlsx")
     ws = wb["Codebook"]

@@ -7,7 +7,10 @@ One row per theme ever created in the question (merged-away ones included, so th
 excerpts and distinct respondents coded to the theme, and how many of those excerpts were accepted or recoded by a
 researcher), ``machine_n_excerpts``
 (the machine's count when it proposed the theme), ``machine_label`` and ``lineage`` (``split from 3 « … »; absorbed
-5 « … »; merged into 2 « … »``).
+5 « … »; merged into 2 « … »``), then what QDA tools import from a CSV codebook: ``path`` (the code's place in
+the codebook, ``question/theme``: a ``/`` inside either is written ``-``, the question cut at 100 characters), which
+with ``description`` is what Taguette's "Import codebook" reads (Taguette takes one of ``tag``, ``name`` or ``path``
+and refuses a file with two: the theme's own name stays in ``label``).
 
 The ``.qdc`` (namespace ``urn:QDA-XML:codebook:1.0``) holds one non-codable code per question and, under it, one
 codable code per active theme with its colour and a description (description, key lemmas, lineage). GUIDs are
@@ -39,8 +42,10 @@ PALETTE = (
 
 _COLUMNS = [
     "question", "theme_id", "label", "description", "keywords", "status", "created_by", "parent_theme_id",
-    "n_excerpts", "n_respondents", "n_validated", "machine_n_excerpts", "machine_label", "lineage",
+    "n_excerpts", "n_respondents", "n_validated", "machine_n_excerpts", "machine_label", "lineage", "path",
 ]  # fmt: skip
+#: The longest question kept in a code's ``path`` (Taguette refuses a tag path over 200 characters).
+PATH_QUESTION_CHARS = 100
 
 
 def guid(run_id: str, *parts: object) -> str:
@@ -91,6 +96,14 @@ def theme_counts(question: QuestionView, theme_id: int) -> tuple[int, int, int]:
     return len(excerpts), len({e.respondent_id for e in excerpts}), sum(e.validated for e in excerpts)
 
 
+def code_path(question: str, label: str) -> str:
+    """``question/label`` as a nested code's path: each part without ``/``, the question cut short."""
+    part = question.replace("/", "-").strip()
+    if len(part) > PATH_QUESTION_CHARS:
+        part = part[: PATH_QUESTION_CHARS - 1].rstrip() + "…"
+    return f"{part}/{label.replace('/', '-').strip()}"
+
+
 def codebook_rows(run: RunView) -> list[list[Any]]:
     rows = []
     for q in run.questions:
@@ -103,7 +116,7 @@ def codebook_rows(run: RunView) -> list[list[Any]]:
                     "deleted" if t.state.deleted else "active" if t.state.active else "merged", t.state.created_by,
                     "" if t.state.parent_theme_id is None else t.state.parent_theme_id,
                     n_excerpts, n_respondents, n_validated, t.machine_n_excerpts, t.state.machine_label,
-                    theme_lineage(q, tid),
+                    theme_lineage(q, tid), code_path(q.question, t.label or f"thème {tid}"),
                 ]
             )  # fmt: skip
     return rows
