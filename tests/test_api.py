@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.test_review_api import Q1, Q2, Browser, analysed_run, big_themes, db_url, fresh
+from verbatim.formats.exports import read_qdpx
 from verbatim.models.accounts import Accounts
 from verbatim.models.decisions import DecisionLog
 from verbatim.models.review import QUEUE, DecisionKind, ReviewStatus
@@ -375,20 +376,43 @@ def test_cli_deactivate_role_and_password(client: TestClient, workdir: Path, log
     assert user is not None and user.role == "viewer" and verify_password(user.password_hash, "un-autre-mot-de-passe")
 
 
+def test_qdpx_one_source_per_question_over_the_api(client: TestClient, tokens: dict[str, str], run_id: str) -> None:
+    h = bearer(tokens["victor"])
+    response = client.get(f"{API}/runs/{run_id}/exports/qdpx", params={"sources": "question"}, headers=h)
+    assert response.status_code == 200, response.text
+    assert "par-question.qdpx" in response.headers["content-disposition"]
+    path = downloads_dir().parent / "check.qdpx"
+    path.write_bytes(response.content)
+    project = read_qdpx(path)
+    path.unlink()
+    assert [s.name for s in project.sources] == [Q1, Q2]
+    bad = client.get(f"{API}/runs/{run_id}/exports/qdpx", params={"sources": "paragraph"}, headers=h)
+    assert bad.status_code == 422 and "question" in bad.json()["detail"]
+    elsewhere = client.get(f"{API}/runs/{run_id}/exports/csv", params={"sources": "question"}, headers=h)
+    assert elsewhere.status_code == 422 and "qdpx" in elsewhere.json()["detail"]
+    assert not any(downloads_dir().iterdir())
+
+
 # -- downloads in the browser --------------------------------------------------------------------------------------
 def test_browser_downloads(app: FastAPI, run_id: str) -> None:
     victor = Browser(app, "victor")
     for page in (f"/runs/{run_id}", f"/runs/{run_id}/q/1"):
         html = victor.get(page).text
         assert "Téléchargements" in html
-        for link in ("csv", "csv?as=excel-fr", "xlsx", "codebook?as=xlsx", "codebook?as=qdc", "qdpx", "report",
-                     "respondents?as=csv", "respondents?as=xlsx", "respondents?as=sav"):  # fmt: skip
+        for link in ("csv", "csv?as=excel-fr", "xlsx", "codebook?as=xlsx", "codebook?as=qdc", "codebook?as=csv",
+                     "qdpx", "qdpx?sources=question", "report", "respondents?as=csv", "respondents?as=xlsx",
+                     "respondents?as=sav"):  # fmt: skip
             assert f'href="/runs/{run_id}/downloads/{link}"' in html.replace("&amp;", "&"), link
     xlsx = victor.get(f"/runs/{run_id}/downloads/xlsx")
     assert xlsx.status_code == 200 and xlsx.headers["content-disposition"].startswith("attachment;")
     _check_xlsx(xlsx.content)
     qdc = victor.get(f"/runs/{run_id}/downloads/codebook", **{"as": "qdc"})
     assert qdc.status_code == 200 and qdc.content.startswith(b"<?xml")
+    by_question = victor.get(f"/runs/{run_id}/downloads/qdpx", sources="question")
+    assert by_question.status_code == 200 and "par-question.qdpx" in by_question.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(by_question.content)) as zf:
+        assert len([n for n in zf.namelist() if n.startswith("sources/")]) == 2, "one source per question"
+    assert victor.get(f"/runs/{run_id}/downloads/qdpx", sources="paragraph").status_code == 400
     assert victor.get(f"/runs/{run_id}/downloads/pdf").status_code == 404
     assert victor.get("/runs/nope/downloads/csv").status_code == 404
     anonymous = TestClient(app, follow_redirects=False).get(f"/runs/{run_id}/downloads/csv")

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from tests.export_support import ReviewedRun, reviewed_run
 from verbatim.cli.main import app
+from verbatim.formats.exports import read_qdpx
 from verbatim.models.store import Store
 
 runner = CliRunner()
@@ -38,6 +39,8 @@ def empty_db(tmp_path: Path) -> str:
         (["--format", "codebook", "--out", "c.json"], ".csv, .xlsx or .qdc"),
         (["--format", "report", "--out", "r.docx"], "report writes a folder"),
         (["--format", "csv", "--out", "x.csv"], "run 'RUN' not found"),
+        (["--format", "csv", "--out", "x.csv", "--qdpx-sources", "question"], "applies to --format qdpx"),
+        (["--format", "qdpx", "--out", "x.qdpx", "--qdpx-sources", "paragraph"], "'respondent' or 'question'"),
     ],
 )
 def test_bad_input_exits_2_and_writes_nothing(args: list[str], message: str, empty_db: str, tmp_path: Path) -> None:
@@ -74,3 +77,19 @@ def test_export_command_writes_the_file(
     d = reviewed.decisions
     assert {r["excerpt_id"] for r in rows} == {*d.accepted, *d.recoded, *d.split_excerpts}
     assert {r["question"] for r in rows} == {"difficultes"}
+
+
+@pytest.mark.slow
+def test_qdpx_sources_per_question(
+    prefect_harness: None, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    reviewed: ReviewedRun = reviewed_run(tmp_path_factory)
+    out = tmp_path / "questions.qdpx"
+    code, output = _export(
+        reviewed.run_id, "--format", "qdpx", "--out", str(out), "--qdpx-sources", "question",
+        "--database-url", reviewed.database_url,
+    )  # fmt: skip
+    assert code == 0, output
+    project = read_qdpx(out)
+    assert [s.name for s in project.sources] == ["difficultes", "idees"]
+    assert sum(len(s.selections) for s in project.sources) > 1000

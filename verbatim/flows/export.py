@@ -17,6 +17,7 @@ from verbatim.errors import ConfigError
 from verbatim.formats.exports import (
     DEFAULT_ATTRIBUTION,
     ExportFormat,
+    QdpxSources,
     RunView,
     check_output,
     check_questions,
@@ -45,6 +46,10 @@ class ExportConfig(BaseModel):
     attribution: list[str] = Field(
         default_factory=lambda: list(DEFAULT_ATTRIBUTION), description="attributes naming a quote's author"
     )
+    qdpx_sources: QdpxSources = Field(
+        default=QdpxSources.RESPONDENT,
+        description="qdpx: one text source per answer (respondent) or per question (question)",
+    )
     database_url: str | None = Field(
         default=None, description="default: VERBATIM_DATABASE_URL or VERBATIM_DATA_DIR/verbatim.db"
     )
@@ -53,7 +58,7 @@ class ExportConfig(BaseModel):
 def check_export(store: Store, config: ExportConfig) -> None:
     """What can be checked before anything is written (a ``ConfigError`` or ``StoreError`` saying what to fix): the
     output's name, the run, its questions and the charts' attribute."""
-    check_output(config.format, config.out, config.excel_fr)
+    check_output(config.format, config.out, config.excel_fr, config.qdpx_sources)
     check_questions(store, config.run_id, config.questions)
     attributes = set(store.run(config.run_id).manifest.get("parameters", {}).get("attributes", []))
     if config.chart_attribute and config.chart_attribute not in attributes:
@@ -92,6 +97,7 @@ def write_export_task(run: RunView, config: ExportConfig) -> list[Path]:
     files = export(
         run, config.format, config.out, validated_only=config.validated_only, excel_fr=config.excel_fr,
         n_quotes=config.quotes, chart_attribute=config.chart_attribute, attribution_columns=config.attribution,
+        qdpx_sources=config.qdpx_sources,
     )  # fmt: skip
     logger.info(
         "%s: %d file(s) written to %s in %.1fs", config.format, len(files), config.out, time.perf_counter() - started
@@ -103,7 +109,7 @@ def write_export_task(run: RunView, config: ExportConfig) -> list[Path]:
 def export_run(config: ExportConfig) -> ExportResult:
     """Export a run of the store (codebook and codes as they stand now) as CSV, XLSX, codebook, REFI-QDA, report or
     respondents table."""
-    check_output(config.format, config.out, config.excel_fr)
+    check_output(config.format, config.out, config.excel_fr, config.qdpx_sources)
     run = read_run_task(config)
     files = write_export_task(run, config)
     return ExportResult(config.run_id, str(config.format), files)

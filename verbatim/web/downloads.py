@@ -1,7 +1,8 @@
 """Downloads of a run's exports, for the browser (``/runs/{run_id}/downloads/{format}``) and the API
 (``/api/v1/runs/{run_id}/exports/{format}``): one function writes the export into a temporary folder under
 ``VERBATIM_DATA_DIR`` with :func:`verbatim.formats.exports.export`, and the response sends the file then removes the
-folder. Every download reads the run as it stands, after the review, exactly as ``verbatim export`` does.
+folder. Every download reads the run as it stands, after the review, exactly as ``verbatim export`` does. A
+``.qdpx`` holds one text source per answer, or with ``sources=question`` one per question (``--qdpx-sources``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
-from verbatim.formats.exports import ExportFormat, export, load_run, zip_folder
+from verbatim.formats.exports import ExportFormat, QdpxSources, export, load_run, zip_folder
 from verbatim.paths import data_dir
 from verbatim.web.data import BadInput, NotFound, ReviewData
 
@@ -80,28 +81,55 @@ def variant_of(fmt: str, as_: str | None = None) -> Variant:
     return variants[as_]
 
 
+def qdpx_sources_of(fmt: str, sources: str | None) -> QdpxSources:
+    """The ``sources`` of a download (``qdpx`` only): ``BadInput`` in words otherwise."""
+    if sources is None or sources == "":
+        return QdpxSources.RESPONDENT
+    if fmt != ExportFormat.QDPX:
+        raise BadInput(f"« sources » ne s'applique qu'au format qdpx, pas à « {fmt[:40]} ».")
+    try:
+        return QdpxSources(sources)
+    except ValueError:
+        raise BadInput(
+            f"Les sources d'un projet qdpx sont : {', '.join(QdpxSources)} ; pas « {sources[:40]} »."
+        ) from None
+
+
 def downloads_dir() -> Path:
     return data_dir() / "tmp" / "downloads"
 
 
 def export_file(
-    data: ReviewData, run_id: str, fmt: str, as_: str | None = None, validated_only: bool = False
+    data: ReviewData,
+    run_id: str,
+    fmt: str,
+    as_: str | None = None,
+    validated_only: bool = False,
+    sources: str | None = None,
 ) -> Download:
-    """Write run ``run_id`` in format ``fmt`` (variant ``as_``) into a new temporary folder under the data folder;
-    the report is sent as a ZIP of ``report.md``, ``report.docx`` and its charts. ``NotFound`` for an unknown run
-    or format."""
+    """Write run ``run_id`` in format ``fmt`` (variant ``as_``; a ``.qdpx``'s ``sources``: respondent or question)
+    into a new temporary folder under the data folder; the report is sent as a ZIP of ``report.md``,
+    ``report.docx`` and its charts. ``NotFound`` for an unknown run or format, ``BadInput`` for an unknown variant
+    or sources."""
     data.run(run_id)
     variant = variant_of(fmt, as_)
+    qdpx_sources = qdpx_sources_of(fmt, sources)
     export_format = ExportFormat(fmt)
     run = load_run(data.store, run_id)
     downloads_dir().mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="export-", dir=downloads_dir()))
     try:
         out = folder / variant.file
-        export(run, export_format, out, validated_only=validated_only, excel_fr=variant.excel_fr)
+        export(
+            run, export_format, out, validated_only=validated_only, excel_fr=variant.excel_fr,
+            qdpx_sources=qdpx_sources,
+        )  # fmt: skip
         if export_format == ExportFormat.REPORT:
             out = zip_folder(out, folder / "report.zip")
-        return Download(out, f"{_safe(run_id)}-{variant.download}", variant.media_type, folder)
+        download = variant.download
+        if qdpx_sources == QdpxSources.QUESTION:
+            download = download.replace(".qdpx", "-par-question.qdpx")
+        return Download(out, f"{_safe(run_id)}-{download}", variant.media_type, folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

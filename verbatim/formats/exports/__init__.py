@@ -25,7 +25,7 @@ from verbatim.formats.exports.citations import DEFAULT_ATTRIBUTION, Quote, Quote
 from verbatim.formats.exports.codebook import write_codebook_csv, write_codebook_xlsx, write_qdc
 from verbatim.formats.exports.data import QUEUE_LABEL, QuestionView, RunView, check_questions, load_run
 from verbatim.formats.exports.quotes import write_quotes_csv, write_quotes_xlsx
-from verbatim.formats.exports.refi_qda import QdpxProject, read_qdpx, write_qdpx
+from verbatim.formats.exports.refi_qda import QdpxProject, QdpxSources, read_qdpx, write_qdpx
 from verbatim.formats.exports.report import write_report
 from verbatim.formats.exports.respondents import (
     write_respondents,
@@ -55,8 +55,20 @@ FILE_SUFFIXES: dict[ExportFormat, tuple[str, ...]] = {
 }
 
 
-def check_output(fmt: ExportFormat, out: Path, excel_fr: bool = False) -> None:
-    """A :class:`ConfigError` when ``out`` does not suit ``fmt`` (wrong suffix, a folder where a file goes...)."""
+def check_output(
+    fmt: ExportFormat, out: Path, excel_fr: bool = False, qdpx_sources: QdpxSources | str = QdpxSources.RESPONDENT
+) -> None:
+    """A :class:`ConfigError` when ``out`` does not suit ``fmt`` (wrong suffix, a folder where a file goes...) or
+    an option does not apply to it."""
+    try:
+        qdpx_sources = QdpxSources(qdpx_sources)
+    except ValueError:
+        raise ConfigError(
+            f"--qdpx-sources is respondent (one source per answer) or question (one per question), "
+            f"not {str(qdpx_sources)[:40]!r}"
+        ) from None
+    if qdpx_sources != QdpxSources.RESPONDENT and fmt != ExportFormat.QDPX:
+        raise ConfigError("--qdpx-sources applies to --format qdpx")
     suffix = out.suffix.lower()
     allowed = FILE_SUFFIXES[fmt]
     if fmt in (ExportFormat.CSV, ExportFormat.XLSX, ExportFormat.QDPX):
@@ -100,16 +112,18 @@ def export(
     n_quotes: int = 5,
     chart_attribute: str | None = None,
     attribution_columns: Sequence[str] = DEFAULT_ATTRIBUTION,
+    qdpx_sources: QdpxSources | str = QdpxSources.RESPONDENT,
 ) -> list[Path]:
-    """Write ``run`` in format ``fmt`` to ``out``; returns the files written."""
+    """Write ``run`` in format ``fmt`` to ``out``; returns the files written. ``qdpx_sources``: one text source per
+    answer (``respondent``) or per question (``question``) in a ``.qdpx``."""
     fmt = ExportFormat(fmt)
-    check_output(fmt, out, excel_fr)
+    check_output(fmt, out, excel_fr, qdpx_sources)
     if fmt == ExportFormat.CSV:
         return [write_quotes_csv(run, out, validated_only, excel_fr)]
     if fmt == ExportFormat.XLSX:
         return [write_quotes_xlsx(run, out, validated_only)]
     if fmt == ExportFormat.QDPX:
-        return [write_qdpx(run, out, validated_only)]
+        return [write_qdpx(run, out, validated_only, qdpx_sources)]
     if fmt == ExportFormat.RESPONDENTS:
         return [write_respondents(run, out, excel_fr)]
     if fmt == ExportFormat.CODEBOOK:
@@ -134,6 +148,7 @@ __all__ = [
     "QUEUE_LABEL",
     "ExportFormat",
     "QdpxProject",
+    "QdpxSources",
     "QuestionView",
     "Quote",
     "QuoteChoice",

@@ -98,11 +98,18 @@ def download_export(
     validated_only: Annotated[
         bool, Query(description="only excerpts accepted or recoded by a researcher (csv, xlsx, qdpx)")
     ] = False,
+    sources: Annotated[
+        str | None,
+        Query(
+            description="qdpx: respondent (one text source per answer, the default) or question (one per "
+            "question, each answer a paragraph headed by its respondent id)"
+        ),
+    ] = None,
 ) -> FileResponse:
     """``csv`` / ``xlsx``: coded quotes; ``codebook``: the themes (XLSX by default); ``qdpx``: a REFI-QDA project;
     ``report``: a ZIP of report.md, report.docx and the charts; ``respondents``: one row per respondent with a 0/1
     column per theme (CSV by default)."""
-    return send(export_file(data_of(request), run_id, format, as_, validated_only))
+    return send(export_file(data_of(request), run_id, format, as_, validated_only, sources))
 
 
 @router.post(

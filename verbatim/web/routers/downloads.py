@@ -16,7 +16,13 @@ router = APIRouter()
 
 @router.get("/runs/{run_id}/downloads/{fmt}")
 def download(
-    request: Request, me: Reader, run_id: str, fmt: str, as_: Annotated[str | None, Query(alias="as")] = None
+    request: Request,
+    me: Reader,
+    run_id: str,
+    fmt: str,
+    as_: Annotated[str | None, Query(alias="as")] = None,
+    sources: str | None = None,
 ) -> Response:
-    """``fmt``: csv, xlsx, codebook, qdpx, report, respondents; ``as``: a variant (see ``downloads.VARIANTS``)."""
-    return send(export_file(data_of(request), run_id, fmt, as_))
+    """``fmt``: csv, xlsx, codebook, qdpx, report, respondents; ``as``: a variant (see ``downloads.VARIANTS``);
+    ``sources`` (qdpx): respondent or question."""
+    return send(export_file(data_of(request), run_id, fmt, as_, sources=sources))
