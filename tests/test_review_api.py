@@ -28,6 +28,7 @@ from verbatim.models.decisions import DecisionLog, Role
 from verbatim.models.review import QUEUE, DecisionKind, ReviewStatus
 from verbatim.models.store import Store
 from verbatim.models.tables import AnswerRow, DecisionRow, DoubleCodingRow, ExcerptRow, UserRow
+from verbatim.nlp.labels import describe
 from verbatim.web.app import create_app
 from verbatim.web.auth import hash_password, secret_key
 
@@ -331,6 +332,12 @@ def test_recode_to_a_new_theme(people: dict[str, Browser], run_id: str, log: Dec
     assert state.codes[excerpt].status == ReviewStatus.RECODED
     page = people["chloe"].get(f"/runs/{run_id}/q/1/themes/{new.theme_id}").text
     assert "Fracture territoriale" in page and "créé par chloe" in page
+    # described and quoted at once, from its one excerpt
+    row = next(t for t in log.store.themes(run_id) if t.question == Q1 and t.theme_id == new.theme_id)
+    text = next(e.text for e in log.store.excerpts(run_id) if e.excerpt_id == excerpt)
+    assert row.representative_excerpt_ids == [excerpt] and row.description == describe(text) and row.keywords
+    quotes = page.split("Extraits représentatifs</h2>")[1].split("</section>")[0]
+    assert quotes.count("<blockquote") == 1 and text[:40] in unescape(quotes)
 
 
 def test_bulk_accept_is_one_gesture(people: dict[str, Browser], run_id: str, log: DecisionLog) -> None:
@@ -396,6 +403,11 @@ def test_merge_and_split_keep_the_lineage(people: dict[str, Browser], run_id: st
     assert all(state.codes[e].theme_id == child.theme_id for e in split)
     page = anne.get(f"/runs/{run_id}/q/2/themes/{child.theme_id}").text
     assert "issu de" in page
+    row = next(t for t in log.store.themes(run_id) if t.question == Q2 and t.theme_id == child.theme_id)
+    texts = {e.excerpt_id: e.text for e in log.store.excerpts(run_id) if e.excerpt_id in split}
+    assert row.representative_excerpt_ids and set(row.representative_excerpt_ids) <= set(split)
+    assert row.description in {describe(t) for t in texts.values()} and len(row.keywords) >= 3
+    assert row.description in unescape(page), "the new theme reads like the machine's at once"
     lineage = anne.get(f"/runs/{run_id}/q/2").text
     assert "Historique des thèmes" in lineage and "scindé vers" in lineage and "fusionné dans" in lineage
 

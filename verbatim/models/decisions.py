@@ -277,9 +277,13 @@ class DecisionLog:
         label: str,
         parent_theme_id: int | None = None,
         excerpt_ids: Sequence[str] = (),
+        description: str = "",
+        keywords: Sequence[str] = (),
+        representative_excerpt_ids: Sequence[str] = (),
     ) -> int:
         """A new theme (named ``label``), optionally split from ``parent_theme_id``, with ``excerpt_ids`` recoded
-        into it: one gesture, one transaction."""
+        into it: one gesture, one transaction. Its ``description``, ``keywords`` and representative excerpts are
+        written with it (see ``verbatim.nlp.labels.summarise_theme``)."""
         label = label.strip()
         if not label:
             raise StoreError("a new theme needs a label")
@@ -299,11 +303,11 @@ class DecisionLog:
                     question=question,
                     theme_id=new_id,
                     label=label,
-                    description="",
-                    keywords=[],
+                    description=description,
+                    keywords=list(keywords),
                     n_excerpts=len(excerpt_ids),
                     n_respondents=0,
-                    representative_excerpt_ids=[],
+                    representative_excerpt_ids=[e for e in representative_excerpt_ids if e in excerpt_ids],
                     created_by=coder,
                     parent_theme_id=parent_theme_id,
                 )

@@ -29,6 +29,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -276,3 +277,52 @@ def representatives(
         chosen.append(best)
         used.add(groups[best])
     return chosen
+
+
+@dataclass(frozen=True)
+class ThemeSummary:
+    """What a theme made by a researcher gets at once: a description, keywords and representative excerpts."""
+
+    description: str
+    keywords: list[str]
+    representatives: list[int]  # indices into the theme's excerpts
+
+
+def lemma_vectors(lemma_lists: Sequence[Sequence[str]], vocabulary: dict[str, int]) -> np.ndarray:
+    """Each excerpt as its bag of lemmas over ``vocabulary``, of unit length (rows of zeros stay zero)."""
+    matrix = np.zeros((len(lemma_lists), len(vocabulary)), dtype=np.float64)
+    for row, lemmas in enumerate(lemma_lists):
+        for lemma in lemmas:
+            if lemma in vocabulary:
+                matrix[row, vocabulary[lemma]] += 1.0
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+
+
+def summarise_theme(
+    texts: Sequence[str],
+    lemma_lists: Sequence[Sequence[str]],
+    groups: Sequence[str],
+    question_lemma_lists: Sequence[Sequence[str]],
+    k: int = 5,
+    n_keywords: int = 10,
+) -> ThemeSummary:
+    """The description, keywords and quotes of a theme from its excerpts' lemmas alone (no model): keywords are
+    the lemmas most frequent in the theme and rarest in the question (tf-idf); the quotes are central in that
+    lemma space, say something and come from different respondents (:func:`representatives`); the description is
+    the most central quote long enough to describe it."""
+    if not texts:
+        return ThemeSummary("", [], [])
+    n = len(question_lemma_lists) or 1
+    document_frequency = Counter(w for lemmas in question_lemma_lists for w in set(lemmas))
+    counts = Counter(w for lemmas in lemma_lists for w in lemmas)
+    weight = {w: c * np.log((1 + n) / (1 + document_frequency.get(w, 0))) for w, c in counts.items()}
+    keywords = sorted(weight, key=lambda w: (-weight[w], w))[:n_keywords]
+    vocabulary = {w: i for i, w in enumerate(sorted(counts))}
+    vectors = lemma_vectors(lemma_lists, vocabulary)
+    centroid = vectors.sum(axis=0)
+    centroid = centroid / (np.linalg.norm(centroid) or 1.0)
+    chosen = representatives(vectors, centroid, groups, k=k, lemmas=lemma_lists, keywords=keyword_words(keywords))
+    by_centrality = [texts[i] for i in np.lexsort((np.arange(len(texts)), -(vectors @ centroid)))]
+    description = describe(describing_excerpt([texts[i] for i in chosen] + by_centrality))
+    return ThemeSummary(description, keywords, chosen)

@@ -130,3 +130,32 @@ def _decide_excerpt(
         )  # fmt: skip
         return Outcome(decision, f"Extrait {excerpt_id} recodé vers « {theme_name(state.themes, to_theme)} ».")
     raise BadInput(f"Action inconnue : « {action[:40]} » (accept, reject, no_theme ou recode).")
+
+
+def new_theme(
+    data: ReviewData,
+    run_id: str,
+    question: str,
+    me: User,
+    label: str,
+    excerpt_ids: list[str],
+    parent_theme_id: int | None = None,
+) -> int:
+    """A theme made by a researcher (from one excerpt, or split from a theme), with its description, keywords and
+    representative excerpts at once, from its excerpts' lemmas; its number."""
+    from verbatim.nlp.labels import summarise_theme
+
+    rows = [r for r in data.store.excerpts(run_id) if r.question == question]
+    chosen = set(excerpt_ids)
+    mine = [r for r in rows if r.excerpt_id in chosen]
+    summary = summarise_theme(
+        [r.text for r in mine],
+        [r.lemmas.split() for r in mine],
+        [r.respondent_id for r in mine],
+        [r.lemmas.split() for r in rows],
+    )
+    return data.log.create_theme(
+        run_id, question, me.name, label, parent_theme_id=parent_theme_id, excerpt_ids=excerpt_ids,
+        description=summary.description, keywords=summary.keywords,
+        representative_excerpt_ids=[mine[i].excerpt_id for i in summary.representatives],
+    )  # fmt: skip

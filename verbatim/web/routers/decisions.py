@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 
 from verbatim.models import blind
 from verbatim.models.review import QUEUE, DecisionKind, undone
-from verbatim.web.actions import conflict_message, decide_excerpt, excerpt_in
+from verbatim.web.actions import conflict_message, decide_excerpt, excerpt_in, new_theme
 from verbatim.web.data import BadInput, NotFound, active_theme
 from verbatim.web.once import Once
 from verbatim.web.pages import (
@@ -55,7 +55,7 @@ def decide(request: Request, me: Once, form: Form, run_id: str, number: int) -> 
     back = next_url(form, f"/runs/{quote(run_id)}/q/{number}/excerpt?id={quote(excerpt_id, safe='')}")
     if action == "new_theme":
         label = text(form, "label", "nom du nouveau thème", limit=MAX_LABEL)
-        new_id = data.log.create_theme(run_id, question, me.name, label, excerpt_ids=[excerpt_id])
+        new_id = new_theme(data, run_id, question, me, label, [excerpt_id])
         flash(request, f"Nouveau thème n° {new_id} « {label} » créé avec l'extrait {excerpt_id}.")
         return redirect(back)
     to_theme = None
@@ -89,7 +89,7 @@ def bulk(request: Request, me: Once, form: Form, run_id: str, number: int) -> Re
         label = text(form, "label", "nom du nouveau thème", limit=MAX_LABEL)
         parent = integer(form, "theme", "thème d'origine")
         active_theme(state, parent)
-        new_id = data.log.create_theme(run_id, question, me.name, label, parent_theme_id=parent, excerpt_ids=ids)
+        new_id = new_theme(data, run_id, question, me, label, ids, parent_theme_id=parent)
         flash(request, f"{len(ids)} extrait(s) déplacé(s) vers le nouveau thème n° {new_id} « {label} ».")
         return redirect(back)
     target = None
