@@ -169,13 +169,15 @@ app.command("review", help="The same as `verbatim serve` (its former name).")(se
 @app.command("export")
 def export_command(
     run_id: Annotated[str, typer.Argument(help="the run to export (see the run folder's name or manifest)")],
-    format: Annotated[str, typer.Option("--format", help="csv | xlsx | codebook | qdpx | report | respondents")],
+    format: Annotated[
+        str, typer.Option("--format", help="csv | xlsx | codebook | qdpx | report | respondents | specificities")
+    ],
     out: Annotated[
         Path,
         typer.Option(
             "--out",
-            help="file (csv, xlsx, qdpx; codebook .csv/.xlsx/.qdc; respondents .csv/.xlsx/.sav) "
-            "or folder (codebook, report)",
+            help="file (csv, xlsx, qdpx; codebook .csv/.xlsx/.qdc; respondents .csv/.xlsx/.sav; specificities "
+            ".csv/.xlsx) or folder (codebook, report)",
         ),
     ],
     validated_only: Annotated[
@@ -208,8 +210,8 @@ def export_command(
     ] = "respondent",
     database_url: DatabaseOption = None,
 ) -> None:
-    """Export run RUN_ID as it stands after review: coded quotes, codebook, REFI-QDA project, quote report or
-    respondents table."""
+    """Export run RUN_ID as it stands after review: coded quotes, codebook, REFI-QDA project, quote report,
+    respondents table or specificities (which groups over- or under-represent each theme)."""
     from verbatim.flows.export import ExportConfig, check_export
     from verbatim.models.store import Store
     from verbatim.models.store import database_url as resolve_url

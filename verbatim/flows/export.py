@@ -33,9 +33,10 @@ class ExportConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     run_id: str = Field(min_length=1, description="the run to export")
-    format: ExportFormat = Field(description="csv | xlsx | codebook | qdpx | report | respondents")
+    format: ExportFormat = Field(description="csv | xlsx | codebook | qdpx | report | respondents | specificities")
     out: Path = Field(
-        description="file (csv, xlsx, qdpx; codebook .csv/.xlsx/.qdc; respondents .csv/.xlsx/.sav) "
+        description="file (csv, xlsx, qdpx; codebook .csv/.xlsx/.qdc; respondents .csv/.xlsx/.sav; specificities "
+        ".csv/.xlsx) "
         "or folder (codebook, report)"
     )
     validated_only: bool = Field(default=False, description="only excerpts accepted or recoded by a researcher")

@@ -17,6 +17,7 @@ from verbatim.models import blind
 from verbatim.models.blind import Sample
 from verbatim.models.decisions import DecisionLog, QuestionState, Role, User
 from verbatim.models.review import QUEUE, CurrentCode, Decision, ReviewStatus, ThemeState, lineage, resolve
+from verbatim.models.specificities import Specificity
 from verbatim.models.store import Store
 from verbatim.models.tables import AnswerRow, DoubleCodingRow, ExcerptRow, RespondentRow, RunRow, ThemeRow
 
@@ -182,6 +183,13 @@ class ReviewData:
         if not views:
             raise NotFound(f"L'extrait « {excerpt_id} » n'existe pas dans cette question.")
         return views[0]
+
+    def specificities(self, run_id: str, question: str) -> list[Specificity]:
+        """Every theme x attribute value cell of the question, as the specificities export computes it."""
+        from verbatim.formats.exports import load_run, question_specificities
+
+        run = load_run(self.store, run_id, [question])
+        return question_specificities(run, run.questions[0])
 
     def breakdown(self, state: QuestionState, theme_excerpts: list[str]) -> dict[str, list[BreakdownRow]]:
         """Per respondent attribute: the theme's respondents by value, against all the question's respondents."""

@@ -55,6 +55,11 @@ VARIANTS: dict[str, dict[str, Variant]] = {
         "xlsx": Variant("respondents.xlsx", "repondants.xlsx", XLSX),
         "sav": Variant("respondents.sav", "repondants.sav", "application/octet-stream"),
     },
+    "specificities": {
+        "csv": Variant("specificities.csv", "specificites.csv", "text/csv; charset=utf-8"),
+        "excel-fr": Variant("specificities.csv", "specificites-excel.csv", "text/csv; charset=utf-8", True),
+        "xlsx": Variant("specificities.xlsx", "specificites.xlsx", XLSX),
+    },
 }
 
 

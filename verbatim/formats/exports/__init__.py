@@ -33,6 +33,7 @@ from verbatim.formats.exports.respondents import (
     write_respondents_sav,
     write_respondents_xlsx,
 )
+from verbatim.formats.exports.specificities import question_specificities, write_specificities
 
 
 class ExportFormat(StrEnum):
@@ -42,6 +43,7 @@ class ExportFormat(StrEnum):
     QDPX = "qdpx"
     REPORT = "report"
     RESPONDENTS = "respondents"
+    SPECIFICITIES = "specificities"
 
 
 #: What ``--out`` names for each format: a file with one of these suffixes, or a folder (``None``).
@@ -52,6 +54,7 @@ FILE_SUFFIXES: dict[ExportFormat, tuple[str, ...]] = {
     ExportFormat.CODEBOOK: (".csv", ".xlsx", ".qdc", ""),
     ExportFormat.REPORT: ("",),
     ExportFormat.RESPONDENTS: (".csv", ".xlsx", ".sav"),
+    ExportFormat.SPECIFICITIES: (".csv", ".xlsx"),
 }
 
 
@@ -76,6 +79,11 @@ def check_output(
             raise ConfigError(f"--format {fmt} writes a {allowed[0]} file: give --out a name ending in {allowed[0]}")
         if out.is_dir():
             raise ConfigError(f"--out {out} is a folder: give a file name ending in {allowed[0]}")
+    elif fmt == ExportFormat.SPECIFICITIES:
+        if suffix not in allowed or out.is_dir():
+            raise ConfigError(f"--format specificities writes one file ending in .csv or .xlsx: got {out.name or out}")
+        if excel_fr and suffix != ".csv":
+            raise ConfigError("--excel-fr applies to CSV files: give --out a name ending in .csv")
     elif fmt == ExportFormat.RESPONDENTS:
         if suffix not in allowed:
             raise ConfigError(
@@ -97,7 +105,8 @@ def check_output(
             raise ConfigError(f"--out {out} is a file: give a folder for codebook.csv, .xlsx and .qdc")
     elif (out.exists() and not out.is_dir()) or suffix in (".md", ".docx", ".pdf", ".zip", ".csv", ".xlsx"):
         raise ConfigError(f"--format report writes a folder (report.md, report.docx, charts): {out} is a file name")
-    if excel_fr and fmt not in (ExportFormat.CSV, ExportFormat.CODEBOOK, ExportFormat.RESPONDENTS):
+    if excel_fr and fmt not in (ExportFormat.CSV, ExportFormat.CODEBOOK, ExportFormat.RESPONDENTS,
+                                ExportFormat.SPECIFICITIES):  # fmt: skip
         raise ConfigError(
             "--excel-fr applies to CSV files: use it with --format csv, --format codebook or --format respondents"
         )
@@ -126,6 +135,8 @@ def export(
         return [write_qdpx(run, out, validated_only, qdpx_sources)]
     if fmt == ExportFormat.RESPONDENTS:
         return [write_respondents(run, out, excel_fr)]
+    if fmt == ExportFormat.SPECIFICITIES:
+        return [write_specificities(run, out, excel_fr)]
     if fmt == ExportFormat.CODEBOOK:
         suffix = out.suffix.lower()
         if suffix == ".csv":
@@ -159,6 +170,7 @@ __all__ = [
     "export",
     "load_run",
     "neutralise_csv",
+    "question_specificities",
     "read_qdpx",
     "sheet_names",
     "trim",
@@ -173,5 +185,6 @@ __all__ = [
     "write_respondents_csv",
     "write_respondents_sav",
     "write_respondents_xlsx",
+    "write_specificities",
     "zip_folder",
 ]

@@ -20,7 +20,7 @@ from verbatim.web.pages import data_of
 
 router = APIRouter(dependencies=[Depends(api_user)], responses={401: {"model": Problem}})
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "unknown run or excerpt"}}
-ExportName = Literal["csv", "xlsx", "codebook", "qdpx", "report", "respondents"]
+ExportName = Literal["csv", "xlsx", "codebook", "qdpx", "report", "respondents", "specificities"]
 
 
 @router.get("/runs", summary="Les analyses, la plus récente d'abord")

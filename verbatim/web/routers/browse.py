@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from verbatim.models import agreement
 from verbatim.models.review import QUEUE, THEME_KINDS, ReviewStatus, undone
+from verbatim.models.specificities import Direction, Specificity, in_words
 from verbatim.web.data import NotFound, in_queue, lineage_rows
 from verbatim.web.pages import data_of, render
 from verbatim.web.security import Reader
@@ -67,6 +68,7 @@ def question_page(request: Request, me: Reader, run_id: str, number: int) -> Res
     return render(
         request,
         "question.html",
+        specificities=specificity_table(data.specificities(run_id, question)),
         me=me,
         run=run,
         number=number,
@@ -100,6 +102,10 @@ def theme_page(
     views = data.views(state, ranked[first : first + size])
     row = data.theme_rows(run_id, question).get(theme_id)
     reps = data.views(state, [e for e in (row.representative_excerpt_ids if row else []) if e in ids][:3])
+    standing_out = sorted(
+        (c for c in data.specificities(run_id, question) if c.theme_id == theme_id and c.direction),
+        key=lambda c: (c.direction != Direction.OVER, c.p_adjusted, c.attribute, c.value),
+    )
     theme_kinds = THEME_KINDS
     theme_decisions = [d for d in state.decisions if d.kind in theme_kinds and theme_id in (d.theme_id, d.to_theme_id)]
     return render(
@@ -118,6 +124,7 @@ def theme_page(
         representatives=reps,
         n_respondents=data.respondents_of(state, ids),
         breakdown=data.breakdown(state, ids),
+        standing_out=[(c, in_words(c)) for c in standing_out],
         lineage=lineage_rows(state),
         theme_decisions=theme_decisions,
         undone=undone(state.decisions),
@@ -179,3 +186,16 @@ def excerpt_page(request: Request, me: Reader, run_id: str, number: int, id: str
         by_id={d.id: d for d in state.decisions},
         here=f"/runs/{quote(run_id)}/q/{number}/excerpt?id={quote(id, safe='')}",
     )
+
+
+def specificity_table(cells: list[Specificity]) -> dict[str, dict[str, object]]:
+    """Per attribute: its values (columns) and, per theme (rows), the cell of each value."""
+    table: dict[str, dict[str, object]] = {}
+    for c in cells:
+        entry = table.setdefault(c.attribute, {"values": [], "rows": {}})
+        values, rows = entry["values"], entry["rows"]
+        assert isinstance(values, list) and isinstance(rows, dict)
+        if c.value not in values:
+            values.append(c.value)
+        rows.setdefault(c.theme_id, {})[c.value] = c
+    return table
