@@ -76,6 +76,10 @@ class Decisions:
     split_label: str = ""
     split_excerpts: list[str] = field(default_factory=list)  # recoded into the new theme by bruno
     idees_accepted: list[str] = field(default_factory=list)  # idees, by alice
+    family_renamed: int = 0  # difficultes: the family of ``accepted_theme`` (and of the split theme), by alice
+    family_label: str = ""
+    moved_theme: int = -1  # difficultes: ``recode_target`` moved into another family, by bruno
+    moved_to_family: int = 0
 
 
 @dataclass
@@ -114,6 +118,15 @@ def make_decisions(store: Store, run_id: str) -> Decisions:
     d.split_parent, d.split_label = a, "Connexion en visite à domicile"
     d.split_excerpts = [e for e in state.excerpts_of(a) if e not in d.accepted][:4]
     d.split_theme = log.create_theme(run_id, q, "bruno", d.split_label, a, d.split_excerpts)
+    state = log.state(run_id, q)
+    family = state.family_of(a)
+    assert family is not None
+    d.family_renamed, d.family_label = family.family_id, "Connexion et accès aux outils"
+    log.rename_family(run_id, q, "alice", family.family_id, d.family_label)
+    current = state.family_of(c)
+    others = [f.family_id for f, _ in state.active_families() if current is None or f.family_id != current.family_id]
+    moved = log.move_to_family(run_id, q, "bruno", c, others[0] if others else None, "Famille de Bruno")
+    d.moved_theme, d.moved_to_family = c, int(moved.family_id or 0)
     idees = log.state(run_id, "idees")
     first = idees.active_themes()[0].theme_id
     d.idees_accepted = idees.excerpts_of(first)[:2]

@@ -24,7 +24,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from verbatim.errors import VerbatimError
-from verbatim.flows.assemble import answer_outcomes, themes_and_codings
+from verbatim.flows.assemble import answer_outcomes, families_of, themes_and_codings
 from verbatim.flows.batches import embed_excerpts, pseudonymise_answers, split_answers
 from verbatim.flows.config import AnalyseConfig
 from verbatim.formats.run_folder import (
@@ -36,7 +36,7 @@ from verbatim.formats.run_folder import (
 )
 from verbatim.formats.survey import DEFAULT_PLACEHOLDERS, Ingested, SurveyTable, build_answers, read_survey
 from verbatim.models.analyses import AnalysisLog
-from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Respondent, Theme
+from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Family, Respondent, Theme
 from verbatim.models.store import Store
 from verbatim.nlp.encoders import make_encoder
 from verbatim.nlp.sampling import SampledFit, fit_themes
@@ -54,6 +54,7 @@ class QuestionResult:
     answers: list[Answer]
     excerpts: list[Excerpt] = field(default_factory=list)
     themes: list[Theme] = field(default_factory=list)
+    families: list[Family] = field(default_factory=list)
     codings: list[Coding] = field(default_factory=list)
     n_excerpts: dict[tuple[str, str], int] = field(default_factory=dict)
     answer_themes: dict[tuple[str, str], list[int]] = field(default_factory=dict)
@@ -235,6 +236,7 @@ def _analyse_question(
     with clock.step(f"{question}: themes", question_step(config, question_index, "thèmes")):
         fitted = themes_task(question, excerpts, vectors, config)
     result.themes, result.codings = themes_and_codings(question, excerpts, fitted)
+    result.families = families_of(question, fitted)
     coded, result.n_excerpts, result.answer_themes = answer_outcomes(analysed, excerpts, result.codings)
     result.answers = coded + rejected + no_text
     result.excerpts = excerpts
@@ -334,7 +336,10 @@ def write_run(
         )
         if extra_files is not None:
             extra_files(staging)
-        store.save_run(run_id, manifest, respondents, all_answers, n_excerpts, excerpts, themes, codings, originals)
+        families = [f for r in results for f in r.families]
+        store.save_run(
+            run_id, manifest, respondents, all_answers, n_excerpts, excerpts, themes, codings, originals, families
+        )
     return config.out_dir / run_id
 
 

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from verbatim.models.records import QUEUE_THEME_ID, Answer, AnswerStatus, Coding, Excerpt, RejectReason, Theme
+from verbatim.models.records import (
+    QUEUE_THEME_ID,
+    Answer,
+    AnswerStatus,
+    Coding,
+    Excerpt,
+    Family,
+    RejectReason,
+    Theme,
+)
 from verbatim.nlp.excerpts import Segment
 
 if TYPE_CHECKING:  # the theme model's libraries stay out of the Dask workers, which import this module
@@ -46,9 +55,17 @@ def build_excerpts(
     return excerpts, no_text
 
 
+def families_of(question: str, fitted: SampledFit) -> list[Family]:
+    """The machine's families of the question's themes."""
+    return [
+        Family(question=question, family_id=f.family_id, label=f.label, keywords=f.keywords) for f in fitted.families
+    ]
+
+
 def themes_and_codings(
     question: str, excerpts: Sequence[Excerpt], fitted: SampledFit
 ) -> tuple[list[Theme], list[Coding]]:
+    family = {t: f.family_id for f in fitted.families for t in f.theme_ids}
     themes = [
         Theme(
             question=question,
@@ -59,6 +76,7 @@ def themes_and_codings(
             n_excerpts=len(t.members),
             n_respondents=t.n_respondents,
             representative_excerpt_ids=tuple(excerpts[i].excerpt_id for i in t.representatives),
+            family_id=family.get(t.theme_id),
         )
         for t in fitted.themes
     ]

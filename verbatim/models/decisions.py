@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -19,18 +19,22 @@ from sqlalchemy.orm import Session
 from verbatim.errors import StoreError
 from verbatim.models.review import (
     EXCERPT_KINDS,
+    OTHER_FAMILY_ID,
     QUEUE,
     CurrentCode,
     Decision,
     DecisionKind,
+    FamilyBase,
+    FamilyState,
     MachineCode,
     ThemeBase,
     ThemeState,
     current_codes,
+    family_states,
     theme_states,
 )
 from verbatim.models.store import MACHINE_CODER, Store, latest_machine_version
-from verbatim.models.tables import CodingRow, DecisionRow, ExcerptRow, ThemeRow, UserRow
+from verbatim.models.tables import CodingRow, DecisionRow, ExcerptRow, ThemeFamilyRow, ThemeRow, UserRow
 
 
 class Role(StrEnum):
@@ -61,9 +65,25 @@ class QuestionState:
     codes: dict[str, CurrentCode]
     machine: dict[str, MachineCode]
     decisions: list[Decision]
+    families: dict[int, FamilyState] = field(default_factory=dict)
+    theme_family: dict[int, int] = field(default_factory=dict)  # theme id -> family id
 
     def active_themes(self) -> list[ThemeState]:
         return sorted((t for t in self.themes.values() if t.active), key=lambda t: t.theme_id)
+
+    def family_of(self, theme_id: int) -> FamilyState | None:
+        """The family of a theme now (None for the review queue or an unknown theme)."""
+        family_id = self.theme_family.get(theme_id)
+        return None if family_id is None else self.families.get(family_id)
+
+    def active_families(self) -> list[tuple[FamilyState, list[ThemeState]]]:
+        """The families that hold an active theme, with those themes: by number, 'Autres' last; every active
+        theme is in exactly one of them."""
+        groups: dict[int, list[ThemeState]] = {}
+        for theme in self.active_themes():
+            groups.setdefault(self.theme_family.get(theme.theme_id, OTHER_FAMILY_ID), []).append(theme)
+        order = sorted(groups, key=lambda f: (f == OTHER_FAMILY_ID, f))
+        return [(self.families[f], groups[f]) for f in order]
 
     def excerpts_of(self, theme_id: int) -> list[str]:
         return sorted(e for e, c in self.codes.items() if c.theme_id == theme_id)
@@ -83,6 +103,7 @@ def _decision(row: DecisionRow) -> Decision:
         batch_id=row.batch_id,
         conflict_with_id=row.conflict_with_id,
         double_coding=row.double_coding,
+        family_id=row.family_id,
     )
 
 
@@ -129,8 +150,16 @@ class DecisionLog:
         """The question's codebook and current codes, from the machine codes (latest version) and the decisions."""
         with self.store.session() as s:
             bases = [
-                ThemeBase(t.theme_id, t.label, t.description, t.created_by, t.parent_theme_id)
+                ThemeBase(t.theme_id, t.label, t.description, t.created_by, t.parent_theme_id, t.family_id)
                 for t in s.scalars(select(ThemeRow).where(ThemeRow.run_id == run_id, ThemeRow.question == question))
+            ]
+            family_bases = [
+                FamilyBase(f.family_id, f.label, tuple(str(k) for k in f.keywords))
+                for f in s.scalars(
+                    select(ThemeFamilyRow)
+                    .where(ThemeFamilyRow.run_id == run_id, ThemeFamilyRow.question == question)
+                    .order_by(ThemeFamilyRow.family_id)
+                )
             ]
             version = machine_version or latest_machine_version(s, run_id) or 1
             rows = s.execute(
@@ -149,9 +178,9 @@ class DecisionLog:
             machine = {r.excerpt_id: MachineCode(r.excerpt_id, r.theme_id, r.score, r.runner_up_theme_id) for r in rows}
         decisions = self.decisions(run_id, question)
         themes = theme_states(bases, decisions)
-        return QuestionState(
-            run_id, question, themes, current_codes(machine.values(), decisions, themes), machine, decisions
-        )
+        families, theme_family = family_states(family_bases, bases, themes, decisions)
+        codes = current_codes(machine.values(), decisions, themes)
+        return QuestionState(run_id, question, themes, codes, machine, decisions, families, theme_family)
 
     # -- writing -------------------------------------------------------------------------------------------------
     def decide(
@@ -230,6 +259,7 @@ class DecisionLog:
                     seen_decision_id=item.get("seen_decision_id"),
                     conflict_with_id=conflict,
                     double_coding=bool(item.get("double_coding", False)),
+                    family_id=item.get("family_id"),
                 )
                 s.add(row)
                 s.flush()
@@ -338,6 +368,47 @@ class DecisionLog:
         if theme_id in (into_theme_id, QUEUE):
             raise StoreError("a theme cannot be merged into itself")
         return self.decide(run_id, question, DecisionKind.MERGE, coder, theme_id=theme_id, to_theme_id=into_theme_id)
+
+    def rename_family(self, run_id: str, question: str, coder: str, family_id: int, label: str) -> Decision:
+        """Family ``family_id`` of the question is now called ``label``."""
+        label = label.strip()
+        if not label:
+            raise StoreError("a family needs a name")
+        state = self.state(run_id, question)
+        if family_id not in state.families:
+            raise StoreError(f"family {family_id} is not a family of '{question}'")
+        return self._decide_family(run_id, question, coder, DecisionKind.RENAME_FAMILY, None, family_id, label)
+
+    def move_to_family(
+        self, run_id: str, question: str, coder: str, theme_id: int, family_id: int | None, new_label: str = ""
+    ) -> Decision:
+        """Theme ``theme_id`` goes into family ``family_id``, or, when ``family_id`` is None, into a new family
+        named ``new_label``. Returns the decision (its ``family_id`` names the family)."""
+        state = self.state(run_id, question)
+        if theme_id not in state.themes or not state.themes[theme_id].active:
+            raise StoreError(f"theme {theme_id} is not an active theme of '{question}'")
+        label: str | None = None
+        if family_id is None:
+            label = new_label.strip()
+            if not label:
+                raise StoreError("a new family needs a name")
+            family_id = 1 + max(state.families, default=0)
+        elif family_id not in state.families:
+            raise StoreError(f"family {family_id} is not a family of '{question}'")
+        return self._decide_family(run_id, question, coder, DecisionKind.MOVE_TO_FAMILY, theme_id, family_id, label)
+
+    def _decide_family(
+        self,
+        run_id: str,
+        question: str,
+        coder: str,
+        kind: DecisionKind,
+        theme_id: int | None,
+        family_id: int,
+        text: str | None,
+    ) -> Decision:
+        item: dict[str, object] = {"kind": kind, "theme_id": theme_id, "family_id": family_id, "text": text}
+        return self.decide_many(run_id, question, coder, [item])[0]
 
 
 def _one_writer_at_a_time(s: Session, run_id: str, coder: str) -> None:

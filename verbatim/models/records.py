@@ -68,6 +68,16 @@ class Theme(_Record):
     n_excerpts: int
     n_respondents: int
     representative_excerpt_ids: tuple[str, ...]
+    family_id: int | None = None  # its family (``Family``); None for runs analysed before families
+
+
+class Family(_Record):
+    """A family of themes of a question, as the machine groups them (numbered from 1)."""
+
+    question: str
+    family_id: int
+    label: str
+    keywords: tuple[str, ...] = ()
 
 
 class Coding(_Record):

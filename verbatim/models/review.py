@@ -15,6 +15,10 @@ The decision log is append-only. From the machine's codes and the decisions, in 
   accepting it without a theme (``accept`` of ``QUEUE``: ``no_theme``, out of the queue).
 * *Blind double coding*: a decision made in blind double coding (``double_coding``) is a measurement of agreement,
   not a code: it never changes the excerpt's current code (``verbatim.models.blind``, ``verbatim.models.agreement``).
+* *Families*: the machine groups each question's themes into families (stored with the run). ``rename_family``
+  renames one; ``move_to_family`` puts a theme in another family, or in a new one named by the decision. A theme
+  made by a researcher belongs to its parent's family (a split), else to the family 'Autres'. A run analysed
+  before families were stored reads as one family, 'Thèmes', holding every theme.
 * *Conflicts*: a decision made without having seen an earlier decision on the same excerpt by someone else keeps a
   link to it; the excerpt shows the latest decision and flags the conflict.
 """
@@ -39,6 +43,8 @@ class DecisionKind(StrEnum):
     MERGE = "merge"  # theme ``theme_id`` goes into ``to_theme_id``
     CREATE_THEME = "create_theme"  # new theme ``to_theme_id`` named ``text``, split from ``theme_id`` if set
     DELETE_THEME = "delete_theme"  # theme ``theme_id``, empty, leaves the codebook
+    RENAME_FAMILY = "rename_family"  # family ``family_id`` is now called ``text``
+    MOVE_TO_FAMILY = "move_to_family"  # theme ``theme_id`` goes into family ``family_id`` (new, named ``text``)
 
 
 EXCERPT_KINDS = frozenset({DecisionKind.ACCEPT, DecisionKind.REJECT, DecisionKind.RECODE})
@@ -51,6 +57,13 @@ THEME_KINDS = frozenset(
         DecisionKind.DELETE_THEME,
     }
 )
+FAMILY_KINDS = frozenset({DecisionKind.RENAME_FAMILY, DecisionKind.MOVE_TO_FAMILY})
+#: The one family of a run analysed before families were stored.
+DEFAULT_FAMILY_ID = 1
+DEFAULT_FAMILY_LABEL = "Thèmes"
+#: The family of themes made by researchers outside any family (a new theme that is not a split).
+OTHER_FAMILY_ID = 0
+OTHER_FAMILY_LABEL = "Autres"
 
 
 class ReviewStatus(StrEnum):
@@ -76,6 +89,7 @@ class Decision:
     batch_id: str | None = None
     conflict_with_id: int | None = None
     double_coding: bool = False
+    family_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +109,26 @@ class ThemeBase:
     description: str = ""
     created_by: str = "machine"
     parent_theme_id: int | None = None
+    family_id: int | None = None  # the machine's family of the theme (None: a researcher's theme, or an old run)
+
+
+@dataclass(frozen=True)
+class FamilyBase:
+    """A family of themes as the machine grouped and named it."""
+
+    family_id: int
+    label: str
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FamilyState:
+    family_id: int
+    label: str
+    machine_label: str
+    keywords: tuple[str, ...] = ()
+    created_by: str = "machine"
+    decision_ids: tuple[int, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -169,6 +203,48 @@ def theme_states(bases: Sequence[ThemeBase], decisions: Iterable[Decision]) -> d
             state = replace(state, deleted=True)
         states[target] = replace(state, decision_ids=(*state.decision_ids, d.id))
     return states
+
+
+def family_states(
+    families: Sequence[FamilyBase],
+    themes: Sequence[ThemeBase],
+    states: dict[int, ThemeState],
+    decisions: Iterable[Decision],
+) -> tuple[dict[int, FamilyState], dict[int, int]]:
+    """The families as they stand and the family of every theme of ``states`` (see the module's rules)."""
+    result = {f.family_id: FamilyState(f.family_id, f.label, f.label, f.keywords) for f in families}
+    if not families:  # a run analysed before families: one family holds every theme
+        result[DEFAULT_FAMILY_ID] = FamilyState(DEFAULT_FAMILY_ID, DEFAULT_FAMILY_LABEL, DEFAULT_FAMILY_LABEL)
+    result.setdefault(OTHER_FAMILY_ID, FamilyState(OTHER_FAMILY_ID, OTHER_FAMILY_LABEL, OTHER_FAMILY_LABEL))
+    machine = {t.theme_id: t.family_id for t in themes if t.family_id is not None and t.family_id in result}
+    moved: dict[int, int] = {}
+    for d in counting(decisions):
+        if d.kind not in FAMILY_KINDS or d.family_id is None:
+            continue
+        if d.kind == DecisionKind.MOVE_TO_FAMILY and d.family_id not in result and d.text:
+            result[d.family_id] = FamilyState(d.family_id, d.text, d.text, (), d.coder)
+        if d.family_id not in result:
+            continue
+        family = result[d.family_id]
+        if d.kind == DecisionKind.RENAME_FAMILY and d.text:
+            family = replace(family, label=d.text)
+        elif d.kind == DecisionKind.MOVE_TO_FAMILY and d.theme_id is not None:
+            moved[d.theme_id] = d.family_id
+        result[d.family_id] = replace(family, decision_ids=(*family.decision_ids, d.id))
+
+    def family_of(theme_id: int, seen: frozenset[int] = frozenset()) -> int:
+        if theme_id in moved:
+            return moved[theme_id]
+        if theme_id in machine:
+            return machine[theme_id]
+        if not families:
+            return DEFAULT_FAMILY_ID
+        parent = states[theme_id].parent_theme_id if theme_id in states else None
+        if parent is not None and parent not in seen:
+            return family_of(parent, seen | {theme_id})
+        return OTHER_FAMILY_ID
+
+    return result, {t: family_of(t) for t in states}
 
 
 def resolve(theme_id: int, states: dict[int, ThemeState]) -> int:

@@ -23,8 +23,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from verbatim.errors import StoreError
-from verbatim.models.records import Answer, Coding, Excerpt, Respondent, Theme
-from verbatim.models.tables import AnswerRow, Base, CodingRow, ExcerptRow, RespondentRow, RunRow, ThemeRow
+from verbatim.models.records import Answer, Coding, Excerpt, Family, Respondent, Theme
+from verbatim.models.tables import (
+    AnswerRow,
+    Base,
+    CodingRow,
+    ExcerptRow,
+    RespondentRow,
+    RunRow,
+    ThemeFamilyRow,
+    ThemeRow,
+)
 from verbatim.paths import database_file
 
 #: Rows per INSERT batch when a run is written: large surveys have a million rows, never all in memory as objects.
@@ -154,8 +163,10 @@ class Store:
         themes: Sequence[Theme],
         codings: Sequence[Coding],
         originals: dict[tuple[str, str], str] | None = None,
+        families: Sequence[Family] = (),
     ) -> None:
-        """Write a whole run in one transaction."""
+        """Write a whole run in one transaction (``families``: the machine's families of themes, each theme
+        naming its own in ``Theme.family_id``)."""
         now = datetime.now(UTC)
         with self.session() as s:
             s.add(
@@ -222,8 +233,15 @@ class Store:
                     n_excerpts=t.n_excerpts,
                     n_respondents=t.n_respondents,
                     representative_excerpt_ids=list(t.representative_excerpt_ids),
+                    family_id=t.family_id,
                 )
                 for t in themes
+            )
+            s.add_all(
+                ThemeFamilyRow(
+                    run_id=run_id, question=f.question, family_id=f.family_id, label=f.label, keywords=list(f.keywords)
+                )
+                for f in families
             )
             s.flush()
             insert_machine_codings(s, run_id, 1, codings, now)
@@ -244,6 +262,14 @@ class Store:
                     select(ThemeRow).where(ThemeRow.run_id == run_id).order_by(ThemeRow.question, ThemeRow.theme_id)
                 )
             )
+
+    def families(self, run_id: str, question: str | None = None) -> list[ThemeFamilyRow]:
+        """The machine's families of themes of a run (of one question), by question and number."""
+        with self.session() as s:
+            stmt = select(ThemeFamilyRow).where(ThemeFamilyRow.run_id == run_id)
+            if question is not None:
+                stmt = stmt.where(ThemeFamilyRow.question == question)
+            return list(s.scalars(stmt.order_by(ThemeFamilyRow.question, ThemeFamilyRow.family_id)))
 
     def answers(self, run_id: str) -> list[AnswerRow]:
         with self.session() as s:

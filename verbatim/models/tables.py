@@ -101,6 +101,20 @@ class ThemeRow(Base):
     representative_excerpt_ids: Mapped[list[Any]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(200), default="machine", server_default="machine")
     parent_theme_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the theme it was split from
+    # its family as the machine grouped it (``theme_families``); None for runs analysed before families and for
+    # themes made by researchers (a split theme is in its parent's family, see verbatim.models.review)
+    family_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ThemeFamilyRow(Base):
+    """A family of themes of a question, as the machine grouped them (renames and moves are decisions)."""
+
+    __tablename__ = "theme_families"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    question: Mapped[str] = mapped_column(String(MAX_QUESTION), primary_key=True)
+    family_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(Text)  # as first named
+    keywords: Mapped[list[Any]] = mapped_column(JSON)
 
 
 class CodingRow(Base):
@@ -149,6 +163,7 @@ class DecisionRow(Base):
     seen_decision_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # last decision the coder saw
     conflict_with_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a decision the coder had not seen
     double_coding: Mapped[bool] = mapped_column(default=False, server_default="0")  # blind second coding
+    family_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a family renamed, or moved into
 
 
 class DoubleCodingRow(Base):

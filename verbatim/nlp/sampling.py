@@ -11,11 +11,12 @@ excerpts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from verbatim.nlp.themes import QUEUE, FittedTheme, ThemeModel
+from verbatim.nlp.families import FittedFamily, fit_families
+from verbatim.nlp.themes import QUEUE, FittedTheme, ThemeModel, common_lemmas
 
 DEFAULT_SAMPLE_SIZE = 20_000
 
@@ -30,6 +31,27 @@ class SampledFit:
     themes: list[FittedTheme]
     granularity: dict[str, object]
     sample_size: int
+    families: list[FittedFamily] = field(default_factory=list)
+
+
+def _families(
+    embeddings: np.ndarray,
+    themes: Sequence[FittedTheme],
+    lemmas: Sequence[Sequence[str]],
+    surfaces: Sequence[Sequence[str]],
+    texts: Sequence[str],
+) -> list[FittedFamily]:
+    """The families of the fitted themes (``verbatim.nlp.families``), from the excerpts the model was fitted on."""
+    kept = [t for t in themes if t.members]
+    return fit_families(
+        embeddings,
+        [t.theme_id for t in kept],
+        [t.members for t in kept],
+        lemmas,
+        surfaces,
+        texts,
+        common=sorted(common_lemmas(lemmas)),
+    )
 
 
 def sample_indices(n: int, sample_size: int, seed: int) -> np.ndarray:
@@ -53,16 +75,13 @@ def fit_themes(
     picked = sample_indices(n, sample_size, model.seed)
     if len(picked) == n:
         model.fit(embeddings, lemmas, surfaces, texts, groups)
+        families = _families(embeddings, model.themes_, lemmas, surfaces, texts)
         return SampledFit(
-            model.labels_, model.scores_, model.runner_up_, list(model.themes_), dict(model.granularity_), n
+            model.labels_, model.scores_, model.runner_up_, list(model.themes_), dict(model.granularity_), n, families
         )
-    model.fit(
-        embeddings[picked],
-        [lemmas[i] for i in picked],
-        [surfaces[i] for i in picked],
-        [texts[i] for i in picked],
-        [groups[i] for i in picked],
-    )
+    sampled = ([lemmas[i] for i in picked], [surfaces[i] for i in picked], [texts[i] for i in picked])
+    model.fit(embeddings[picked], *sampled, [groups[i] for i in picked])
+    families = _families(embeddings[picked], model.themes_, *sampled)
     placed = model.assign(embeddings)
     themes = []
     for theme in model.themes_:
@@ -76,7 +95,7 @@ def fit_themes(
             )
         )
     granularity = {**model.granularity_, "sample_size": len(picked)}
-    return SampledFit(placed.labels, placed.scores, placed.runner_up, themes, granularity, len(picked))
+    return SampledFit(placed.labels, placed.scores, placed.runner_up, themes, granularity, len(picked), families)
 
 
 __all__ = ["DEFAULT_SAMPLE_SIZE", "QUEUE", "SampledFit", "fit_themes", "sample_indices"]
