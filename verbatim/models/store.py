@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from verbatim.errors import StoreError
 from verbatim.models.records import Answer, Coding, Excerpt, Family, Respondent, Theme
+from verbatim.models.search_text import fold
 from verbatim.models.tables import (
     AnswerRow,
     Base,
@@ -218,6 +219,7 @@ class Store:
                         "end": e.end,
                         "text": e.text,
                         "lemmas": " ".join(e.lemmas),
+                        "folded": fold(e.text),
                     }
                     for e in excerpts
                 ),

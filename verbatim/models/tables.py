@@ -84,6 +84,8 @@ class ExcerptRow(Base):
     end: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     lemmas: Mapped[str] = mapped_column(Text)  # space-separated
+    # the text lower-cased and without accents, character for character (same length: offsets hold), for search
+    folded: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ThemeRow(Base):

@@ -327,3 +327,11 @@ class ExcerptSplitter:
                 if progress is not None:
                     progress(done, len(todo_keys))
         return [known[k] for k in keys]
+
+
+def query_lemmas(query: str) -> list[str]:
+    """The content lemmas of a search query, as the excerpts' lemmas are made ("formées" -> ["former"])."""
+    from verbatim.nlp.spacy_pipeline import load_pipeline
+
+    doc = load_pipeline("analyse")(query)
+    return list(content_lemmas(doc, 0, len(query))[0])

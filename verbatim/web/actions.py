@@ -159,3 +159,38 @@ def new_theme(
         description=summary.description, keywords=summary.keywords,
         representative_excerpt_ids=[mine[i].excerpt_id for i in summary.representatives],
     )  # fmt: skip
+
+
+def decide_many(
+    data: ReviewData,
+    state: QuestionState,
+    me: User,
+    excerpt_ids: list[str],
+    action: str,
+    to_theme: int | None = None,
+    seen: dict[str, int | None] | None = None,
+) -> Outcome:
+    """Accept, reject or recode (to ``to_theme``) several excerpts of one question: one decision each, in one
+    transaction (all or none); ``seen``: the latest decision each was shown with (conflict detection)."""
+    if not excerpt_ids:
+        raise BadInput("Aucun extrait sélectionné : cochez au moins un extrait.")
+    for e in excerpt_ids:
+        excerpt_in(state, e)
+    if action == "recode":
+        if to_theme is None:
+            raise BadInput("Choisissez le thème vers lequel recoder.")
+        active_theme(state, to_theme)
+    elif action == "accept":
+        if any(state.codes[e].theme_id == QUEUE for e in excerpt_ids):
+            raise BadInput("La sélection contient des extraits sans thème : recodez-les plutôt.")
+    elif action != "reject":
+        raise BadInput(f"Action inconnue : « {action[:40]} ».")
+    kind = {"accept": DecisionKind.ACCEPT, "reject": DecisionKind.REJECT, "recode": DecisionKind.RECODE}[action]
+    items: list[dict[str, object]] = [
+        {"kind": kind, "excerpt_id": e, "theme_id": state.codes[e].theme_id,
+         "to_theme_id": to_theme if action == "recode" else None, "seen_decision_id": (seen or {}).get(e)}
+        for e in excerpt_ids
+    ]  # fmt: skip
+    decisions = data.log.decide_many(state.run_id, state.question, me.name, items)
+    verb = {"accept": "accepté(s)", "reject": "rejeté(s)", "recode": "recodé(s)"}[action]
+    return Outcome(decisions[0], f"{len(excerpt_ids)} extrait(s) {verb}.", conflict_message(data, state, decisions))

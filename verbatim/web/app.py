@@ -31,7 +31,17 @@ from verbatim.web.data import NotFound, ReviewData
 from verbatim.web.limits import BodyLimit, upload_limit_bytes
 from verbatim.web.once import AlreadySent, already_sent_page
 from verbatim.web.pages import HERE, make_templates, redirect, render
-from verbatim.web.routers import accounts, agreement, analyses, browse, citations, decisions, downloads, login
+from verbatim.web.routers import (
+    accounts,
+    agreement,
+    analyses,
+    browse,
+    citations,
+    decisions,
+    downloads,
+    login,
+    search,
+)
 from verbatim.web.security import Forbidden, LoginRequired
 
 SESSION_HOURS = 12
@@ -84,7 +94,7 @@ def create_app(
     app.add_middleware(BodyLimit, upload_limit=upload_limit_bytes())  # refused before anything reads it
     _add_error_pages(app)
     app.add_exception_handler(AlreadySent, already_sent_page)
-    for module in (login, browse, decisions, agreement, accounts, downloads, analyses, citations):
+    for module in (login, browse, decisions, agreement, accounts, downloads, analyses, citations, search):
         app.include_router(module.router)
     app.mount(API_PREFIX, create_api(app.state.data, app.state.accounts))
     return app

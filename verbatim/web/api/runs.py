@@ -4,12 +4,14 @@ excerpts. Each route reads or calls what the browser's pages use (``ReviewData``
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 
 from verbatim.models import agreement
+from verbatim.models.decisions import User
 from verbatim.models.review import QUEUE, DecisionKind
 from verbatim.web.actions import decide_excerpt
 from verbatim.web.api.schemas import DecisionIn, DecisionOut, Problem, QuestionOut, RunDetail, RunSummary, ThemeOut
@@ -17,6 +19,7 @@ from verbatim.web.api.security import ApiWriter, api_user
 from verbatim.web.data import NotFound
 from verbatim.web.downloads import export_file, send
 from verbatim.web.pages import data_of
+from verbatim.web.search import Filters, run_search
 
 router = APIRouter(dependencies=[Depends(api_user)], responses={401: {"model": Problem}})
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "unknown run or excerpt"}}
@@ -143,3 +146,34 @@ def post_decision(request: Request, run_id: str, body: DecisionIn, me: ApiWriter
         conflict_with_id=decision.conflict_with_id,
         message=f"{outcome.message} {outcome.conflict}" if outcome.conflict else outcome.message,
     )
+
+
+@router.get(
+    "/runs/{run_id}/search",
+    summary="Chercher un mot ou une expression dans les extraits (concordance, comptes par thème et par groupe)",
+    responses={**NOT_FOUND, 422: {"model": Problem, "description": "a query that cannot be searched"}},
+)
+def search(
+    request: Request,
+    run_id: str,
+    me: Annotated[User, Depends(api_user)],
+    q: Annotated[str, Query(description="a word or a phrase; a trailing * for a word's beginning", max_length=200)],
+    mode: Annotated[Literal["mots", "lemmes"], Query(description="mots: as written; lemmes: on lemmas")] = "mots",
+    question: Annotated[int | None, Query(description="a question's number (1, 2…)")] = None,
+    theme: Annotated[int | None, Query(description="a theme of that question (-1: the review queue)")] = None,
+    attribute: Annotated[str | None, Query(description="a respondent attribute, with value")] = None,
+    value: str = "",
+    status: Annotated[str | None, Query(description="a review status (machine, accepted, recoded…)")] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="hits returned at most (n counts them all)")] = 1_000,
+) -> dict[str, Any]:
+    """Each hit with its context (``left``, ``match``, ``right``), theme, status and respondent; counts per theme
+    and per group. Case and accents are ignored."""
+    found = run_search(data_of(request), run_id, me, q, mode, Filters(question, theme, attribute, value, status))
+    return {
+        "query": found.query,
+        "mode": found.mode,
+        "n": len(found.lines),
+        "hits": [asdict(line) for line in found.lines[:limit]],
+        "per_theme": [{"question": qn, "theme": t, "n": c} for _, qn, t, c in found.per_theme],
+        "per_group": {a: dict(counts) for a, counts in found.per_group.items()},
+    }

@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from verbatim.models import blind
-from verbatim.models.review import QUEUE, DecisionKind, undone
-from verbatim.web.actions import conflict_message, decide_excerpt, excerpt_in, new_theme
+from verbatim.models.review import DecisionKind, undone
+from verbatim.web.actions import decide_excerpt, decide_many, excerpt_in, new_theme
 from verbatim.web.data import BadInput, NotFound, active_theme
 from verbatim.web.once import Once
 from verbatim.web.pages import (
@@ -92,32 +92,12 @@ def bulk(request: Request, me: Once, form: Form, run_id: str, number: int) -> Re
         new_id = new_theme(data, run_id, question, me, label, ids, parent_theme_id=parent)
         flash(request, f"{len(ids)} extrait(s) déplacé(s) vers le nouveau thème n° {new_id} « {label} ».")
         return redirect(back)
-    target = None
-    if action == "recode":
-        target = integer(form, "to_theme", "thème cible")
-        active_theme(state, target)
-    elif action == "accept":
-        if any(state.codes[e].theme_id == QUEUE for e in ids):
-            raise BadInput("La sélection contient des extraits sans thème : recodez-les plutôt.")
-    elif action != "reject":
-        raise BadInput(f"Action inconnue : « {action[:40]} ».")
-    kind = {"accept": DecisionKind.ACCEPT, "reject": DecisionKind.REJECT, "recode": DecisionKind.RECODE}[action]
-    items: list[dict[str, object]] = [
-        {
-            "kind": kind,
-            "excerpt_id": e,
-            "theme_id": state.codes[e].theme_id,
-            "to_theme_id": target,
-            "seen_decision_id": _seen(form, f"seen-{e}"),
-        }
-        for e in ids
-    ]
-    decisions = data.log.decide_many(run_id, question, me.name, items)
-    verb = {"accept": "accepté(s)", "reject": "rejeté(s)", "recode": "recodé(s)"}[action]
-    flash(request, f"{len(ids)} extrait(s) {verb}.")
-    conflict = conflict_message(data, state, decisions)
-    if conflict:
-        flash(request, conflict, conflict=True)
+    target = integer(form, "to_theme", "thème cible") if action == "recode" else None
+    seen = {e: _seen(form, f"seen-{e}") for e in ids}
+    outcome = decide_many(data, state, me, ids, action, target, seen)
+    flash(request, outcome.message)
+    if outcome.conflict:
+        flash(request, outcome.conflict, conflict=True)
     return redirect(back)
 
 

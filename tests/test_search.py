@@ -1,0 +1,152 @@
+"""Search and concordance on the reviewed run of the sample survey: the store's search finds exactly what a plain scan
+of the texts finds; lemmas on request; the page, the recoding of what was found and the API."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.export_support import ReviewedRun
+from tests.test_review_api import PASSWORD, Browser
+from verbatim.models.accounts import Accounts
+from verbatim.models.decisions import DecisionLog, Role
+from verbatim.models.review import DecisionKind
+from verbatim.models.search import SearchError, search_lemmas, search_words
+from verbatim.models.search_text import fold
+from verbatim.models.store import Store
+from verbatim.models.transfer import copy_store
+from verbatim.web.auth import hash_password
+
+pytestmark = pytest.mark.slow  # the session's reviewed run (an analysis of the sample survey)
+
+
+def _plain(text: str) -> str:
+    """An independent folding: NFKD, combining marks dropped, case folded."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+
+
+def plain_scan(reviewed: ReviewedRun, phrase: str) -> set[str]:
+    words = [re.escape(_plain(w)) for w in phrase.split()]
+    pattern = re.compile(r"(?<!\w)" + r"\W+".join(words) + r"(?!\w)")
+    return {e.excerpt_id for e in reviewed.store.excerpts(reviewed.run_id) if pattern.search(_plain(e.text))}
+
+
+@pytest.mark.parametrize("query", ["formation", "FORMATION", "messagerie sécurisée", "numérique", "écran", "CAF",
+                                   "manque de formation", "mot de passe", "Logiciels"])  # fmt: skip
+def test_search_finds_what_a_plain_scan_finds(reviewed: ReviewedRun, query: str) -> None:
+    hits = search_words(reviewed.store, reviewed.run_id, query)
+    expected = plain_scan(reviewed, query)
+    assert expected, f"the sample has '{query}'"
+    assert {h.excerpt_id for h in hits} == expected
+    for h in hits:  # the offsets point at the words as written
+        assert re.sub(r"\W+", " ", fold(h.text[h.start : h.end])).strip() == " ".join(fold(query).split())
+
+
+def test_a_prefix_and_accents_ignored(reviewed: ReviewedRun) -> None:
+    prefixed = {h.excerpt_id for h in search_words(reviewed.store, reviewed.run_id, "numéri*")}
+    assert prefixed >= plain_scan(reviewed, "numérique") | plain_scan(reviewed, "numériques")
+    assert {h.excerpt_id for h in search_words(reviewed.store, reviewed.run_id, "numerique")} == plain_scan(
+        reviewed, "numérique"
+    )
+    with pytest.raises(SearchError, match="tapez un mot"):
+        search_words(reviewed.store, reviewed.run_id, " ?! ")
+
+
+def test_lemmas_on_request(reviewed: ReviewedRun) -> None:
+    from verbatim.nlp.excerpts import query_lemmas
+
+    assert query_lemmas("formées") == ["former"]
+    lemma_hits = search_lemmas(reviewed.store, reviewed.run_id, query_lemmas("formées"))
+    rows = {e.excerpt_id: e for e in reviewed.store.excerpts(reviewed.run_id)}
+    expected = {e for e, r in rows.items() if "former" in r.lemmas.split()}
+    assert {h.excerpt_id for h in lemma_hits} == expected and expected
+    surface = {h.excerpt_id for h in search_words(reviewed.store, reviewed.run_id, "formées")}
+    assert surface < expected, "as written, 'formées' finds only 'formées'; as lemmas, every form of 'former'"
+    assert not any("formation" in rows[e].lemmas.split() and "former" not in rows[e].lemmas.split() for e in expected)
+
+
+@pytest.fixture(scope="module")
+def mine(reviewed: ReviewedRun, tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """A copy of the reviewed run's store: these tests decide, the other modules read the original as it was."""
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('search') / 'verbatim.db'}")
+    copy_store(reviewed.store, store)
+    log = DecisionLog(store)
+    for name, role in (("chercheuse", Role.RESEARCHER), ("lectrice", Role.VIEWER)):
+        if log.user(name) is None:
+            log.add_user(name, role, hash_password(PASSWORD))
+    return store
+
+
+@pytest.fixture(scope="module")
+def app(mine: Store) -> FastAPI:
+    from verbatim.web.app import create_app
+
+    return create_app(mine.url, secret="test-secret-key")
+
+
+@pytest.fixture(scope="module")
+def people(app: FastAPI) -> Iterator[dict[str, Browser]]:
+    browsers = {name: Browser(app, name) for name in ("chercheuse", "lectrice")}
+    yield browsers
+    for b in browsers.values():
+        b.client.close()
+
+
+def test_the_search_page_shows_a_concordance_and_counts(reviewed: ReviewedRun, people: dict[str, Browser]) -> None:
+    expected = plain_scan(reviewed, "messagerie")
+    page = people["lectrice"].get(f"/runs/{reviewed.run_id}/search", q="Messagerie").text
+    assert f"{len(expected)} extraits trouvés" in page
+    assert {m for m in re.findall(r'id="hit-([^"]+)"', page)} == expected
+    assert "<mark>messagerie</mark>" in page.lower() and "Par thème" in page and "Par groupe" in page
+    assert 'action="/runs/' + reviewed.run_id + '/search/recode"' not in page, "viewers read only"
+    assert "Recherche impossible" in people["lectrice"].get(f"/runs/{reviewed.run_id}/search", q="?!").text
+
+
+def test_recode_everything_found_one_decision_each(
+    reviewed: ReviewedRun, mine: Store, people: dict[str, Browser]
+) -> None:
+    log = DecisionLog(mine)
+    run = reviewed.run_id
+    question = 1
+    state = log.state(run, "difficultes")
+    found = {h.excerpt_id for h in search_words(mine, run, "imprimante", ["difficultes"])}
+    assert found
+    target = max(state.active_themes(), key=lambda t: len(state.excerpts_of(t.theme_id))).theme_id
+    to_move = {e for e in found if state.codes[e].theme_id != target}
+    chercheuse = people["chercheuse"]
+    page = chercheuse.get(f"/runs/{run}/search", q="imprimante", question=str(question)).text
+    assert 'id="recode-found"' in page
+    once = re.search(r'name="once" value="([^"]+)"', page.split('id="recode-found"')[1])
+    assert once
+    before = len(log.decisions(run))
+    form = {"q": "imprimante", "mode": "mots", "question": str(question), "to_theme": str(target),
+            "once": once.group(1)}  # fmt: skip
+    response = chercheuse.post(f"/runs/{run}/search/recode", form)
+    assert response.status_code == 303 and "/search?" in response.headers["location"]
+    new = log.decisions(run)[before:]
+    assert len(new) == len(to_move) and {d.excerpt_id for d in new} == to_move
+    assert all(d.kind == DecisionKind.RECODE and d.to_theme_id == target and d.coder == "chercheuse" for d in new)
+    assert chercheuse.post(f"/runs/{run}/search/recode", form).status_code == 303
+    assert len(log.decisions(run)) == before + len(to_move), "the same form twice acts once"
+    state = log.state(run, "difficultes")
+    assert all(state.codes[e].theme_id == target for e in found)
+
+
+def test_the_api_searches_too(reviewed: ReviewedRun, mine: Store, app: FastAPI) -> None:
+    token = Accounts(mine).create_token("lectrice", "search")[1]
+    with TestClient(app) as client:
+        url = f"/api/v1/runs/{reviewed.run_id}/search"
+        assert client.get(url, params={"q": "formation"}).status_code == 401
+        headers = {"Authorization": f"Bearer {token}"}
+        body = client.get(url, params={"q": "formation", "question": 1}, headers=headers).json()
+        expected = {e for e in plain_scan(reviewed, "formation") if e.startswith("Q1-")}
+        assert body["n"] == len(expected) and {h["excerpt_id"] for h in body["hits"]} == expected
+        assert all(h["match"].lower() == "formation" for h in body["hits"])
+        assert sum(t["n"] for t in body["per_theme"]) == body["n"]
+        refused = client.get(url, params={"q": "  "}, headers=headers)
+        assert refused.status_code == 422 and "tapez un mot" in refused.json()["detail"]
