@@ -60,7 +60,7 @@ def test_csv_has_every_theme_with_lineage(reviewed: ReviewedRun, run: RunView, f
 
 
 def test_csv_has_the_columns_qda_tools_import(folder: Path) -> None:
-    """``path`` (question/theme) and ``description``, beside Verbatim's own columns; one of ``tag``, ``name`` and
+    """``path`` (question/family/theme) and ``description``, beside Verbatim's own columns; one of ``tag``, ``name`` and
     ``path`` only, or Taguette refuses the file (see test_export_taguette)."""
     with (folder / "codebook.csv").open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
@@ -69,7 +69,7 @@ def test_csv_has_the_columns_qda_tools_import(folder: Path) -> None:
     assert header[:3] == ["question", "theme_id", "label"] and header[-1] == "path" and "description" in header
     assert sum(h.lower() in ("tag", "name", "path") for h in header) == 1
     for r in rows:
-        assert r["path"] == f"{r['question']}/{r['label'].replace('/', '-')}"
+        assert r["path"] == f"{r['question']}/{r['family'].replace('/', '-')}/{r['label'].replace('/', '-')}"
     assert len({r["path"] for r in rows}) == len(rows)
 
 
@@ -92,9 +92,11 @@ def test_qdc_validates_against_the_refi_qda_schema(reviewed: ReviewedRun, run: R
     assert [q.get("name") for q in questions] == ["difficultes", "idees"]
     assert all(q.get("isCodable") == "false" for q in questions)
     d = reviewed.decisions
-    names = [c.get("name") for c in questions[0].findall("c:Code", NS)]
+    families = questions[0].findall("c:Code", NS)
+    assert families and all(f.get("isCodable") == "false" for f in families)
+    names = [c.get("name") for f in families for c in f.findall("c:Code", NS)]
     active = [t.label for t in run.question("difficultes").active_themes()]
-    assert names == active
+    assert sorted(names) == sorted(active)
     assert d.renamed_label in names and d.split_label in names
     assert run.question("difficultes").themes[d.merged_from].label not in names or d.merged_from not in active
     for code in root.iter("{urn:QDA-XML:codebook:1.0}Code"):

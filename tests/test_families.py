@@ -100,3 +100,74 @@ def test_every_theme_of_the_reviewed_run_is_in_exactly_one_family(reviewed) -> N
     assert state.family_of(d.split_theme) == renamed  # a split theme is in its parent's family
     moved = state.family_of(d.moved_theme)
     assert moved is not None and moved.family_id == d.moved_to_family
+
+
+@pytest.mark.slow
+def test_exports_and_the_app_agree_on_families(reviewed, run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The quotes CSV, the codebook CSV and XLSX, the .qdc and the .qdpx carry each theme's family as the state
+    derives it, with the researchers' rename and move."""
+    import csv
+    import zipfile
+
+    import openpyxl
+    from lxml import etree
+
+    from tests.export_support import CODEBOOK_XSD, PROJECT_XSD
+    from verbatim.formats.exports import export, write_qdpx
+    from verbatim.models.decisions import DecisionLog
+
+    log = DecisionLog(reviewed.store)
+    states = {q: log.state(reviewed.run_id, q) for q in ("difficultes", "idees")}
+
+    def family(question: str, theme_id: int) -> str:
+        f = states[question].family_of(theme_id)
+        return "" if theme_id == -1 or f is None else f.label
+
+    d = reviewed.decisions
+    renamed = states["difficultes"].families[d.family_renamed].label
+    moved_to = states["difficultes"].families[d.moved_to_family].label
+    assert renamed == d.family_label
+
+    with export(run, "csv", tmp_path / "quotes.csv")[0].open(encoding="utf-8", newline="") as f:
+        quotes = list(csv.DictReader(f))
+    sheet = openpyxl.load_workbook(export(run, "xlsx", tmp_path / "quotes.xlsx")[0])["difficultes"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    in_sheet = [
+        (r[header.index("theme_id")], r[header.index("family")] or "")
+        for r in sheet.iter_rows(min_row=2, values_only=True)
+    ]
+    assert in_sheet == [(int(r["theme_id"]), r["family"]) for r in quotes if r["question"] == "difficultes"]
+    assert all(r["family"] == family(r["question"], int(r["theme_id"])) for r in quotes)
+    first = [r for r in quotes if r["question"] == "difficultes"]
+    assert {r["family"] for r in first if int(r["theme_id"]) == d.accepted_theme} == {d.family_label}
+    assert {r["family"] for r in first if int(r["theme_id"]) == d.moved_theme} == {moved_to}
+
+    files = {p.suffix: p for p in export(run, "codebook", tmp_path / "codebook")}
+    with files[".csv"].open(encoding="utf-8", newline="") as f:
+        codebook = list(csv.DictReader(f))
+    assert all(r["family"] == family(r["question"], int(r["theme_id"])) for r in codebook)
+    sheet = openpyxl.load_workbook(files[".xlsx"])["Codebook"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert [row[header.index("family")] or "" for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        r["family"] for r in codebook
+    ]
+
+    def nested(root: etree._Element, ns: str) -> dict[str, dict[str, list[str]]]:
+        return {
+            q.get("name"): {
+                f.get("name"): [t.get("name") for t in f.findall(f"{ns}Code")] for f in q.findall(f"{ns}Code")
+            }
+            for q in root.find(f"{ns}Codes").findall(f"{ns}Code")
+        }
+
+    expected = {q: {f.label: [t.label for t in themes] for f, themes in states[q].active_families()} for q in states}
+    qdc = etree.parse(str(files[".qdc"]))
+    assert etree.XMLSchema(etree.parse(str(CODEBOOK_XSD))).validate(qdc)
+    assert nested(qdc.getroot(), "{urn:QDA-XML:codebook:1.0}") == expected
+    assert d.split_label in expected["difficultes"][d.family_label]
+
+    qdpx = write_qdpx(run, tmp_path / "project.qdpx")
+    with zipfile.ZipFile(qdpx) as z:
+        project = etree.fromstring(z.read("project.qde"))
+    assert etree.XMLSchema(etree.parse(str(PROJECT_XSD))).validate(project)
+    assert nested(project.find("{urn:QDA-XML:project:1.0}CodeBook"), "{urn:QDA-XML:project:1.0}") == expected

@@ -43,7 +43,9 @@ SHEET_NAME_MAX = 31
 #: Widest columns of a sheet (characters), by column name; others stop at 30.
 WIDE = {"excerpt": 60, "answer": 80, "description": 60, "lineage": 50, "keywords": 40}
 #: Columns whose text wraps in a sheet.
-WRAPPED = frozenset({"excerpt", "answer", "description", "lineage", "keywords", "label", "theme", "machine_theme"})
+WRAPPED = frozenset(
+    {"excerpt", "answer", "description", "lineage", "keywords", "label", "theme", "family", "machine_theme"}
+)
 
 
 def neutralise_csv(value: str) -> str:

@@ -1,20 +1,22 @@
 """The codebook as it stands: themes per question, as CSV, XLSX and a REFI-QDA codebook (``.qdc``).
 
 One row per theme ever created in the question (merged-away ones included, so the lineage reads in full):
-``question, theme_id, label`` (current, after renames), ``description, keywords`` (the key lemmas, ``; ``-separated),
+``question, theme_id, label`` (current, after renames), ``family_id, family`` (the theme's family now, after
+renames and moves: see ``verbatim.models.review``), ``description, keywords`` (the key lemmas, ``; ``-separated),
 ``status`` (``active``, ``merged`` or ``deleted``), ``created_by`` (``machine`` or the researcher),
 ``parent_theme_id`` (the theme it was split from), ``n_excerpts, n_respondents, n_validated`` (now, after decisions:
 excerpts and distinct respondents coded to the theme, and how many of those excerpts were accepted or recoded by a
 researcher), ``machine_n_excerpts``
 (the machine's count when it proposed the theme), ``machine_label`` and ``lineage`` (``split from 3 « … »; absorbed
 5 « … »; merged into 2 « … »``), then what QDA tools import from a CSV codebook: ``path`` (the code's place in
-the codebook, ``question/theme``: a ``/`` inside either is written ``-``, the question cut at 100 characters), which
-with ``description`` is what Taguette's "Import codebook" reads (Taguette takes one of ``tag``, ``name`` or ``path``
-and refuses a file with two: the theme's own name stays in ``label``).
+the codebook, ``question/family/theme``: a ``/`` inside a part is written ``-``, the question cut at 100
+characters), which with ``description`` is what Taguette's "Import codebook" reads (Taguette takes one of ``tag``,
+``name`` or ``path`` and refuses a file with two: the theme's own name stays in ``label``).
 
-The ``.qdc`` (namespace ``urn:QDA-XML:codebook:1.0``) holds one non-codable code per question and, under it, one
-codable code per active theme with its colour and a description (description, key lemmas, lineage). GUIDs are
-UUID 5 of the run id and the theme, so two exports of the same run carry the same GUIDs.
+The ``.qdc`` (namespace ``urn:QDA-XML:codebook:1.0``) nests question -> family -> theme: one non-codable code per
+question, under it one non-codable code per family holding an active theme (its key lemmas as description), and
+under each family one codable code per active theme with its colour and a description (description, key lemmas,
+lineage). GUIDs are UUID 5 of the run id and the object, so two exports of the same run carry the same GUIDs.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from openpyxl import Workbook
 
 from verbatim.formats.exports.cells import fill_sheet, write_atomically, write_csv, xml_text
 from verbatim.formats.exports.data import QuestionView, RunView, ThemeView
-from verbatim.models.review import lineage
+from verbatim.models.review import FamilyState, lineage
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 CODEBOOK_SHEET = "Codebook"
@@ -41,8 +43,9 @@ PALETTE = (
 )  # fmt: skip
 
 _COLUMNS = [
-    "question", "theme_id", "label", "description", "keywords", "status", "created_by", "parent_theme_id",
-    "n_excerpts", "n_respondents", "n_validated", "machine_n_excerpts", "machine_label", "lineage", "path",
+    "question", "theme_id", "label", "family_id", "family", "description", "keywords", "status", "created_by",
+    "parent_theme_id", "n_excerpts", "n_respondents", "n_validated", "machine_n_excerpts", "machine_label", "lineage",
+    "path",
 ]  # fmt: skip
 #: The longest question kept in a code's ``path`` (Taguette refuses a tag path over 200 characters).
 PATH_QUESTION_CHARS = 100
@@ -59,6 +62,10 @@ def theme_guid(run_id: str, question: str, theme_id: int) -> str:
 
 def question_guid(run_id: str, question: str) -> str:
     return guid(run_id, "question", question)
+
+
+def family_guid(run_id: str, question: str, family_id: int) -> str:
+    return guid(run_id, "family", question, family_id)
 
 
 def theme_colour(question: QuestionView, theme_id: int) -> str:
@@ -96,12 +103,12 @@ def theme_counts(question: QuestionView, theme_id: int) -> tuple[int, int, int]:
     return len(excerpts), len({e.respondent_id for e in excerpts}), sum(e.validated for e in excerpts)
 
 
-def code_path(question: str, label: str) -> str:
-    """``question/label`` as a nested code's path: each part without ``/``, the question cut short."""
+def code_path(question: str, *labels: str) -> str:
+    """``question/family/label`` as a nested code's path: each part without ``/``, the question cut short."""
     part = question.replace("/", "-").strip()
     if len(part) > PATH_QUESTION_CHARS:
         part = part[: PATH_QUESTION_CHARS - 1].rstrip() + "…"
-    return f"{part}/{label.replace('/', '-').strip()}"
+    return "/".join([part, *(label.replace("/", "-").strip() for label in labels)])
 
 
 def codebook_rows(run: RunView) -> list[list[Any]]:
@@ -110,13 +117,17 @@ def codebook_rows(run: RunView) -> list[list[Any]]:
         for tid in sorted(q.themes):
             t: ThemeView = q.themes[tid]
             n_excerpts, n_respondents, n_validated = theme_counts(q, tid)
+            family = q.family(tid)
+            family_label = "" if family is None else family.label
             rows.append(
                 [
-                    q.question, tid, t.label, t.state.description, "; ".join(t.keywords),
+                    q.question, tid, t.label, "" if family is None else family.family_id, family_label,
+                    t.state.description, "; ".join(t.keywords),
                     "deleted" if t.state.deleted else "active" if t.state.active else "merged", t.state.created_by,
                     "" if t.state.parent_theme_id is None else t.state.parent_theme_id,
                     n_excerpts, n_respondents, n_validated, t.machine_n_excerpts, t.state.machine_label,
-                    theme_lineage(q, tid), code_path(q.question, t.label or f"thème {tid}"),
+                    theme_lineage(q, tid),
+                    code_path(q.question, family_label or "-", t.label or f"thème {tid}"),
                 ]
             )  # fmt: skip
     return rows
@@ -147,7 +158,8 @@ def code_description(question: QuestionView, theme: ThemeView) -> str:
 
 
 def code_elements(run: RunView, ns: str) -> etree._Element:
-    """``<Codes>``: one non-codable code per question holding a codable code per active theme."""
+    """``<Codes>``: one non-codable code per question, holding a non-codable code per family, holding a codable
+    code per active theme of the family."""
     codes = etree.Element(f"{{{ns}}}Codes")
     for q in run.questions:
         parent = etree.SubElement(
@@ -155,15 +167,35 @@ def code_elements(run: RunView, ns: str) -> etree._Element:
             isCodable="false",
         )  # fmt: skip
         etree.SubElement(parent, f"{{{ns}}}Description").text = xml_text(f"Question ouverte « {q.question} »")
-        for t in q.active_themes():
-            code = etree.SubElement(
-                parent, f"{{{ns}}}Code", guid=theme_guid(run.run_id, q.question, t.theme_id),
-                name=xml_text(t.label) or f"thème {t.theme_id}", isCodable="true", color=theme_colour(q, t.theme_id),
+        for family, themes in q.families():
+            family_code = etree.SubElement(
+                parent, f"{{{ns}}}Code", guid=family_guid(run.run_id, q.question, family.family_id),
+                name=xml_text(family.label) or f"famille {family.family_id}", isCodable="false",
             )  # fmt: skip
-            etree.SubElement(code, f"{{{ns}}}Description").text = code_description(q, t)
+            etree.SubElement(family_code, f"{{{ns}}}Description").text = family_description(family)
+            for t in themes:
+                theme_code(run, q, t, family_code, ns)
     if not len(codes):  # the schema wants at least one code
         etree.SubElement(codes, f"{{{ns}}}Code", guid=guid(run.run_id, "empty"), name="(vide)", isCodable="false")
     return codes
+
+
+def family_description(family: FamilyState) -> str:
+    lines = [f"Famille de thèmes « {family.label} »"]
+    if family.keywords:
+        lines.append("Mots clés : " + ", ".join(family.keywords))
+    if family.label != family.machine_label:
+        lines.append(f"Nommée par la machine : {family.machine_label}")
+    return xml_text("\n".join(lines))
+
+
+def theme_code(run: RunView, q: QuestionView, t: ThemeView, parent: etree._Element, ns: str) -> None:
+    """A codable ``<Code>`` for an active theme, under ``parent``."""
+    code = etree.SubElement(
+        parent, f"{{{ns}}}Code", guid=theme_guid(run.run_id, q.question, t.theme_id),
+        name=xml_text(t.label) or f"thème {t.theme_id}", isCodable="true", color=theme_colour(q, t.theme_id),
+    )  # fmt: skip
+    etree.SubElement(code, f"{{{ns}}}Description").text = code_description(q, t)
 
 
 def codebook_xml(run: RunView) -> bytes:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from verbatim.errors import StoreError
 from verbatim.models.decisions import DecisionLog, QuestionState
-from verbatim.models.review import QUEUE, CurrentCode, ReviewStatus, ThemeState, resolve
+from verbatim.models.review import QUEUE, CurrentCode, FamilyState, ReviewStatus, ThemeState, resolve
 from verbatim.models.store import Store
 from verbatim.models.tables import AnswerRow, ExcerptRow, RespondentRow, ThemeRow
 
@@ -78,6 +78,18 @@ class QuestionView:
 
     def active_themes(self) -> list[ThemeView]:
         return [self.themes[t.theme_id] for t in self.state.active_themes()]
+
+    def family(self, theme_id: int) -> FamilyState | None:
+        """The theme's family now (None for the review queue)."""
+        return None if theme_id == QUEUE else self.state.family_of(theme_id)
+
+    def family_label(self, theme_id: int) -> str:
+        family = self.family(theme_id)
+        return "" if family is None else family.label
+
+    def families(self) -> list[tuple[FamilyState, list[ThemeView]]]:
+        """The families holding an active theme, each with its active themes (every active theme in one)."""
+        return [(f, [self.themes[t.theme_id] for t in themes]) for f, themes in self.state.active_families()]
 
     def excerpts_of(self, theme_id: int) -> list[ExcerptView]:
         return [e for e in self.excerpts if e.code.theme_id == theme_id]

@@ -3,7 +3,8 @@
 Columns (:func:`quote_columns`): ``question, respondent_id``, one column per respondent attribute (in the order of
 the analysis), ``excerpt_id, start, end, excerpt, answer`` (the whole pseudonymised answer; ``answer[start:end] ==
 excerpt``), ``theme_id, theme`` (the current theme and its current label, after renames and merges; ``-1`` and
-``(à revoir)`` for the review queue), ``machine_theme`` (the machine's theme, followed through merges), ``score``
+``(à revoir)`` for the review queue), ``family`` (the current theme's family, after renames and moves; empty for
+the review queue), ``machine_theme`` (the machine's theme, followed through merges), ``score``
 (the machine's score), ``status`` (``machine``, ``accepted``, ``recoded``, ``rejected``, ``queued``), ``decided_by``
 and ``decided_at`` (who made the latest decision on the excerpt and when, UTC).
 
@@ -27,8 +28,8 @@ from verbatim.formats.exports.data import QuestionView, RunView
 
 BASE_COLUMNS = ["question", "respondent_id"]
 EXCERPT_COLUMNS = [
-    "excerpt_id", "start", "end", "excerpt", "answer", "theme_id", "theme", "machine_theme", "score", "status",
-    "decided_by", "decided_at",
+    "excerpt_id", "start", "end", "excerpt", "answer", "theme_id", "theme", "family", "machine_theme", "score",
+    "status", "decided_by", "decided_at",
 ]  # fmt: skip
 
 
@@ -47,8 +48,8 @@ def quote_rows(run: RunView, question: QuestionView, validated_only: bool = Fals
             [
                 question.question, e.respondent_id, *(attrs.get(a, "") for a in run.attributes),
                 e.excerpt_id, e.start, e.end, e.text, e.answer, e.code.theme_id, question.label(e.code.theme_id),
-                question.label(e.machine_theme_id), round(e.code.score, 4), str(e.code.status),
-                e.code.decided_by or "", _utc(e.code.decided_at),
+                question.family_label(e.code.theme_id), question.label(e.machine_theme_id), round(e.code.score, 4),
+                str(e.code.status), e.code.decided_by or "", _utc(e.code.decided_at),
             ]
         )  # fmt: skip
     return rows
