@@ -14,10 +14,12 @@ from typer.testing import CliRunner
 from tests.export_support import ReviewedRun
 from tests.test_review_api import PASSWORD, Browser
 from verbatim.cli.main import app as cli
-from verbatim.formats.exports import RunView, question_specificities, write_respondents_csv
-from verbatim.formats.exports.specificities import COLUMNS
+from verbatim.formats.exports import RunView, load_run, question_specificities, write_respondents_csv
+from verbatim.formats.exports.specificities import COLUMNS, group_profile
 from verbatim.models.decisions import DecisionLog, Role
+from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Respondent, Theme
 from verbatim.models.specificities import MIN_GROUP, Direction, in_words, specificities
+from verbatim.models.store import Store
 from verbatim.web.auth import hash_password
 
 PROFESSIONS = ["CESF", "assistant·e social·e", "éducateur·rice", "aide à domicile", "conseiller·e"]
@@ -146,3 +148,45 @@ def test_the_pages_show_the_groups_that_stand_out(run: RunView, reviewed: Review
         assert "Aucun groupe de répondant·e·s n'en parle nettement" in page
     response = reader.get(f"/runs/{reviewed.run_id}/downloads/specificities", **{"as": "xlsx"})
     assert response.status_code == 200 and response.content[:2] == b"PK"
+
+
+def planted_store(path: Path) -> Store:
+    """A stored run of 200 respondents: the home-care aides write most answers of theme 1 ("Tablettes")."""
+    store = Store(f"sqlite:///{path}")
+    rng = np.random.default_rng(3)
+    respondents, answers, excerpts, codings = [], [], [], []
+    for i in range(200):
+        rid = f"R{i:03d}"
+        profession = "aide à domicile" if i % 4 == 0 else "CESF"
+        respondents.append(Respondent(respondent_id=rid, row=i + 1, attributes={"profession": profession}))
+        theme = 1 if rng.random() < (0.8 if profession == "aide à domicile" else 0.1) else 0
+        text = f"Réponse {i} : il faudrait des tablettes pour les visites." if theme else f"Réponse {i} : autre chose."
+        answers.append(Answer(question="q", respondent_id=rid, row=i + 1, text=text, status=AnswerStatus.CODED))
+        excerpts.append(Excerpt(excerpt_id=f"Q1-{rid}-01", question="q", respondent_id=rid, start=0, end=len(text),
+                                text=text, lemmas=("tablette", "visite") if theme else ("chose",)))  # fmt: skip
+        codings.append(Coding(excerpt_id=f"Q1-{rid}-01", theme_id=theme, score=0.9))
+    themes = [Theme(question="q", theme_id=t, label=label, description="", keywords=(), n_excerpts=0, n_respondents=0,
+                    representative_excerpt_ids=()) for t, label in ((0, "Autres"), (1, "Tablettes"))]  # fmt: skip
+    manifest = {"input": {"file_name": "s.csv", "sha256": "0" * 64}, "parameters": {"seed": 1, "attributes":
+                ["profession"]}, "encoder": {"id": "x"}}  # fmt: skip
+    store.save_run("planted", manifest, respondents, answers, {}, excerpts, themes, codings)
+    return store
+
+
+def test_a_group_page_names_its_themes_with_a_quote_of_the_group(tmp_path: Path) -> None:
+    from verbatim.web.app import create_app
+
+    store = planted_store(tmp_path / "v.db")
+    run = load_run(store, "planted")
+    ((_question, themes),) = group_profile(run, "profession", "aide à domicile")
+    assert [g.cell.theme_id for g in themes] == [1] and themes[0].label == "Tablettes"
+    quote = themes[0].quote
+    assert quote and run.respondents[quote.respondent_id]["profession"] == "aide à domicile"
+    assert [g.cell.theme_id for g in group_profile(run, "profession", "CESF")[0][1]] == [0], "the others: 'Autres'"
+    DecisionLog(store).add_user("lecteur", Role.VIEWER, hash_password(PASSWORD))
+    reader = Browser(create_app(store.url, secret="k"), "lecteur")
+    page = unescape(reader.get("/runs/planted/groups", attribut="profession", valeur="aide à domicile").text)
+    assert "n° 1 · Tablettes" in page and in_words(themes[0].cell) in page and quote.text in page
+    assert reader.get("/runs/planted/groups", attribut="profession", valeur="pilote").status_code == 400
+    question_page = reader.get("/runs/planted/q/1").text
+    assert "spec-over" in question_page and "/runs/planted/groups?attribut=profession" in question_page

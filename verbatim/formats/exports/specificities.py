@@ -6,6 +6,7 @@ direction`` (``over``, ``under`` or empty). CSV (or French Excel CSV) and XLSX."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,10 @@ from typing import Any
 from openpyxl import Workbook
 
 from verbatim.formats.exports.cells import fill_sheet, naive_utc, write_atomically, write_csv
+from verbatim.formats.exports.citations import Quote, citable_quotes
 from verbatim.formats.exports.data import QuestionView, RunView
 from verbatim.models.review import QUEUE
-from verbatim.models.specificities import Specificity, specificities
+from verbatim.models.specificities import Direction, Specificity, specificities
 
 COLUMNS = ["question", "theme_id", "theme", "attribute", "value", "n", "group_size", "expected", "ratio", "p_value",
            "p_adjusted", "direction"]  # fmt: skip
@@ -64,3 +66,27 @@ def write_specificities(run: RunView, path: Path, excel_fr: bool = False) -> Pat
     if path.suffix.lower() == ".xlsx":
         return write_specificities_xlsx(run, path)
     return write_specificities_csv(run, path, excel_fr)
+
+
+@dataclass(frozen=True)
+class GroupTheme:
+    """A theme a group over-represents, with one quote of that group (validated first)."""
+
+    cell: Specificity
+    label: str
+    quote: Quote | None
+
+
+def group_profile(run: RunView, attribute: str, value: str) -> list[tuple[QuestionView, list[GroupTheme]]]:
+    """For one group (``attribute`` = ``value``), per question: the themes it over-represents, strongest first, each
+    with the best quote of a respondent of that group. What the report team writes a group's paragraph from."""
+    profile = []
+    for q in run.questions:
+        cells = [c for c in question_specificities(run, q) if c.attribute == attribute and c.value == value]
+        over = sorted((c for c in cells if c.direction == Direction.OVER), key=lambda c: (c.p_adjusted, -c.ratio))
+        themes = []
+        for c in over:
+            quotes = citable_quotes(run, q, c.theme_id, where={attribute: value}, validated_only=False)
+            themes.append(GroupTheme(c, q.label(c.theme_id), quotes[0] if quotes else None))
+        profile.append((q, themes))
+    return profile

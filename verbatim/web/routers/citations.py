@@ -8,6 +8,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from verbatim.formats.exports import DEFAULT_ATTRIBUTION, load_run
 from verbatim.formats.exports.citations import citable_quotes
+from verbatim.formats.exports.specificities import group_profile
+from verbatim.models.specificities import in_words
 from verbatim.web.data import BadInput
 from verbatim.web.pages import data_of, render
 from verbatim.web.security import Reader
@@ -48,3 +50,20 @@ def citations_page(
         request, "citations.html", me=me, run=info, number=q, question=question, all_themes=qv.active_themes(),
         sections=sections, values=values, where=where, theme=theme, min=min, max=max, tout=tout,
     )  # fmt: skip
+
+
+@router.get("/runs/{run_id}/groups", response_class=HTMLResponse)
+def group_page(request: Request, me: Reader, run_id: str, attribut: str = "", valeur: str = "") -> Response:
+    """One group of respondents (an attribute and its value): the themes it over-represents in each question, with a
+    quote of that group for each."""
+    data = data_of(request)
+    info = data.run(run_id)
+    view = load_run(data.store, run_id)
+    values = {a: sorted({str(r.get(a, "")) for r in view.respondents.values()} - {""}) for a in view.attributes}
+    if attribut and attribut not in values:
+        raise BadInput(f"Attribut inconnu : « {attribut[:60]} » (attributs : {', '.join(view.attributes)}).")
+    if attribut and valeur and valeur not in values[attribut]:
+        raise BadInput(f"« {valeur[:60]} » n'est pas une valeur de « {attribut} » dans cette analyse.")
+    profile = group_profile(view, attribut, valeur) if attribut and valeur else []
+    return render(request, "group.html", me=me, run=info, values=values, attribut=attribut, valeur=valeur,
+                  profile=profile, in_words=in_words)  # fmt: skip
