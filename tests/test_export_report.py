@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,11 @@ from docx import Document
 
 from tests.export_support import ReviewedRun
 from verbatim.formats.exports import write_report
+from verbatim.formats.exports.charts import HEATMAP_LEGEND, MARKS, respondents_by_theme
 from verbatim.formats.exports.data import RunView
-from verbatim.formats.exports.report import MACHINE_WARNING
+from verbatim.formats.exports.report import MACHINE_WARNING, STANDOUTS_HEADING, build_report
+from verbatim.formats.exports.specificities import specificity_rows
+from verbatim.models.specificities import Direction
 
 pytestmark = pytest.mark.slow  # the first test of the session analyses the survey (about a minute)
 INSTALL = "apt-get update && apt-get install -y libreoffice-writer-nogui poppler-utils"
@@ -30,7 +34,7 @@ def folder(run: RunView, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _sections(markdown: str) -> dict[str, str]:
     """Theme heading -> its Markdown, for the first question."""
     first = markdown.split("\n## ")[1]
-    parts = re.split(r"\n### \d+\. ", first)
+    parts = re.split(r"\n#### \d+\. ", first)
     return {p.split("\n", 1)[0]: p for p in parts[1:]}
 
 
@@ -111,3 +115,59 @@ def test_docx_opens_in_libreoffice_and_shows_the_quotes(folder: Path, tmp_path: 
     letters = _letters(text)
     for quote in quotes:
         assert _letters(quote.strip("« »")) in letters, quote
+
+
+def test_themes_come_under_their_family(run: RunView, folder: Path) -> None:
+    markdown = (folder / "report.md").read_text(encoding="utf-8")
+    for number, q in enumerate(run.questions, start=1):
+        part = markdown.split("\n## ")[number]
+        headings = re.findall(r"^### Famille « (.*) »$", part, flags=re.M)
+        families = q.families()
+        assert [_unescape(h) for h in headings] == [f.label for f, _ in families]
+        for family, themes in families:
+            section = part.split("### Famille « ")[1 + [f.label for f, _ in families].index(family.label)]
+            titles = [_unescape(t) for t in re.findall(r"^#### \d+\. (.*)$", section, flags=re.M)]
+            assert set(titles) <= {t.label for t in themes} and titles
+
+
+def planted_profession(run: RunView) -> RunView:
+    """The reviewed run with a planted profession: the respondents who carry the largest theme of the first question
+    are 'groupe A', the others 'groupe B' (the sample's own professions show no significant difference)."""
+    q = run.questions[0]
+    by_theme = respondents_by_theme(q)
+    largest = max(by_theme, key=lambda t: (len(by_theme[t]), -t))
+    respondents = {
+        r: {**attrs, "profession": "groupe A" if r in by_theme[largest] else "groupe B"}
+        for r, attrs in run.respondents.items()
+    }
+    return replace(run, respondents=respondents)
+
+
+def test_the_heatmap_marks_what_the_specificities_export_marks(run: RunView, tmp_path: Path) -> None:
+    """The cells of the profession heatmap marked ▲ / ▼ are the export's over / under cells of profession, and each
+    theme's text names the groups that stand out, in words."""
+    planted = planted_profession(run)
+    exported = {
+        (q, theme_id, value): direction
+        for q, theme_id, _, attribute, value, *_, direction in specificity_rows(planted)
+        if attribute == "profession" and direction
+    }
+    assert {d for (q, _, _), d in exported.items() if q == run.questions[0].question} == {"over", "under"}
+    report = build_report(planted, tmp_path, n_quotes=1)
+    drawn = {
+        (q.question, theme_id, value): str(direction)
+        for q in report.questions
+        for (theme_id, value), direction in q.heatmap_marks.items()
+    }
+    assert drawn == exported
+    write_report(planted, tmp_path / "out", n_quotes=1, formats=("md",))
+    markdown = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert markdown.count(HEATMAP_LEGEND.split(" :")[0]) == len(run.questions)  # the legend under each heatmap
+    assert f"{STANDOUTS_HEADING} :" in markdown
+    for (question, theme_id, value), direction in exported.items():
+        section = next(
+            t for s in report.questions if s.question == question for t in s.themes if t.theme_id == theme_id
+        )
+        said = [w for w in section.standouts if w.startswith(f"profession = {value} :")]
+        assert said and re.search("fois plus" if direction == "over" else "fois moins|aucun", said[0])
+    assert MARKS[Direction.OVER] == "▲" and MARKS[Direction.UNDER] == "▼"

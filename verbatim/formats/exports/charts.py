@@ -3,20 +3,34 @@ attribute. Labels in French, long labels wrapped on two lines and cut with "…"
 
 Shares are of respondents: a theme "mentioned by 12 % of the éducateurs" means 12 % of the éducateurs whose answer
 to the question was analysed have at least one excerpt coded to the theme now (after the researchers' decisions).
+
+The heatmap marks the cells that the specificities (:mod:`verbatim.models.specificities`: exact hypergeometric test,
+Benjamini-Hochberg) find over-represented (▲, dark border) or under-represented (▼, dashed border), with the legend
+:data:`HEATMAP_LEGEND` under the chart; the gathered "autres" column and the "(non renseigné)" group are never marked.
 """
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from verbatim.formats.exports.cells import write_atomically
-from verbatim.formats.exports.data import QuestionView, RunView
+from verbatim.formats.exports.data import QuestionView, RunView, ThemeView
+from verbatim.models.specificities import Direction, Specificity
+
+#: The sign of a marked heatmap cell.
+MARKS = {Direction.OVER: "▲", Direction.UNDER: "▼"}
+HEATMAP_LEGEND = (
+    "▲ / ▼ : le groupe en parle significativement plus / moins que l'ensemble "
+    "(test exact hypergéométrique, p ajusté de Benjamini-Hochberg < 0,05, groupes d'au moins 10 répondants)"
+)
 
 BAR_COLOUR = "#305496"
 _METADATA = {"Software": None}  # no version string in the file: the same data give the same bytes
@@ -76,9 +90,23 @@ def theme_sizes_chart(question: QuestionView, path: Path, title: str | None = No
     return _save(fig, path)
 
 
-def theme_heatmap(run: RunView, question: QuestionView, attribute: str, path: Path, max_columns: int = 14) -> Path:
-    """Themes (rows) × values of ``attribute`` (columns): the share of each group's respondents who mention the
-    theme, in %, annotated; the smallest groups beyond ``max_columns`` are gathered in "autres"."""
+@dataclass
+class Heatmap:
+    """What the theme × attribute heatmap shows: themes (rows, largest first), groups (columns), the share of each
+    group mentioning each theme (%), and the marked cells ``(theme_id, group) -> over | under``."""
+
+    attribute: str
+    themes: list[ThemeView]
+    groups: dict[str, set[str]]
+    values: np.ndarray
+    marks: dict[tuple[int, str], Direction] = field(default_factory=dict)
+
+
+def heatmap_table(
+    run: RunView, question: QuestionView, attribute: str, max_columns: int = 14, cells: Sequence[Specificity] = ()
+) -> Heatmap:
+    """The heatmap's numbers and marks (``cells``: the question's specificities; those of ``attribute`` with a
+    direction mark their cell); the smallest groups beyond ``max_columns`` are gathered in "autres"."""
     by_theme = respondents_by_theme(question)
     groups = attribute_groups(run, question, attribute)
     if len(groups) > max_columns:
@@ -91,7 +119,29 @@ def theme_heatmap(run: RunView, question: QuestionView, attribute: str, path: Pa
     for i, t in enumerate(themes):
         for j, members in enumerate(groups.values()):
             values[i, j] = 100 * len(by_theme[t.theme_id] & members) / max(1, len(members))
-    fig = Figure(figsize=(3.5 + 0.75 * max(1, len(groups)), 2.2 + 0.4 * max(1, len(themes))), layout="constrained")
+    shown = {t.theme_id for t in themes}
+    marks: dict[tuple[int, str], Direction] = {
+        (c.theme_id, c.value): c.direction
+        for c in cells
+        if c.attribute == attribute and c.direction != Direction.NONE and c.theme_id in shown and c.value in groups
+        and c.value != "autres"
+    }  # fmt: skip
+    return Heatmap(attribute, themes, groups, values, marks)
+
+
+def theme_heatmap(
+    run: RunView,
+    question: QuestionView,
+    attribute: str,
+    path: Path,
+    max_columns: int = 14,
+    cells: Sequence[Specificity] = (),
+) -> Path:
+    """Themes (rows) × values of ``attribute`` (columns): the share of each group's respondents who mention the
+    theme, in %, annotated, the significant cells marked (see :func:`heatmap_table` and the module's legend)."""
+    table = heatmap_table(run, question, attribute, max_columns, cells)
+    themes, groups, values = table.themes, table.groups, table.values
+    fig = Figure(figsize=(3.5 + 0.75 * max(1, len(groups)), 2.6 + 0.4 * max(1, len(themes))), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(values if values.size else np.zeros((1, 1)), cmap="Blues", aspect="auto", vmin=0)
     ax.set_yticks(range(len(themes)), [short_label(t.label, 36) for t in themes], fontsize=8)
@@ -104,14 +154,22 @@ def theme_heatmap(run: RunView, question: QuestionView, attribute: str, path: Pa
         rotation_mode="anchor",
     )
     high = values.max() if values.size else 0
-    for i in range(len(themes)):
+    names = list(groups)
+    for i, t in enumerate(themes):
         for j in range(len(groups)):
             v = values[i, j]
-            ax.text(
-                j, i, f"{v:.0f}", ha="center", va="center", fontsize=7, color="white" if v > high * 0.6 else "black"
-            )
+            mark = table.marks.get((t.theme_id, names[j]))
+            text = f"{v:.0f}" + (f" {MARKS[mark]}" if mark else "")
+            colour = "white" if v > high * 0.6 else "black"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour, weight="bold" if mark else None)
+            if mark:
+                style = "solid" if mark == Direction.OVER else "dashed"
+                ax.add_patch(
+                    Rectangle((j - 0.46, i - 0.46), 0.92, 0.92, fill=False, edgecolor="#C00000", lw=1.4, ls=style)
+                )
     fig.colorbar(image, ax=ax, label="% des répondants du groupe", shrink=0.8)
     ax.set_title(f"« {question.question} » : thèmes selon {attribute} (% des répondants)", fontsize=10)
+    fig.text(0.01, 0.0, textwrap.fill(HEATMAP_LEGEND, 110), fontsize=6.5, ha="left", va="bottom")
     return _save(fig, path)
 
 
@@ -147,8 +205,11 @@ def chart_file_name(*parts: object) -> str:
 
 
 __all__: Sequence[str] = (
+    "HEATMAP_LEGEND",
+    "Heatmap",
     "attribute_groups",
     "chart_file_name",
+    "heatmap_table",
     "short_label",
     "theme_by_attribute_chart",
     "theme_heatmap",
