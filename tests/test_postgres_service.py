@@ -25,6 +25,7 @@ from verbatim.formats.exports import (
 from verbatim.models.accounts import Accounts
 from verbatim.models.decisions import DecisionLog, Role
 from verbatim.models.review import ReviewStatus
+from verbatim.models.search import search_lemmas, search_words
 from verbatim.models.store import Store
 from verbatim.models.transfer import copy_store, counts, decision_log_checksum
 from verbatim.web.auth import hash_password
@@ -76,6 +77,12 @@ def test_the_copy_holds_everything_and_exports_the_same_files(
     postgres_files = _exports(on_postgres, reviewed.run_id, tmp_path / "postgres")
     for name, content in sqlite_files.items():
         assert postgres_files[name] == content, f"{name} differs between SQLite and PostgreSQL"
+    for query in ("formation", "Messagerie sécurisée", "numéri*", "écran", "100%_"):  # LIKE's wildcards escaped
+        on_sqlite = search_words(reviewed.store, reviewed.run_id, query)
+        assert search_words(on_postgres, reviewed.run_id, query) == on_sqlite, query
+    assert search_lemmas(on_postgres, reviewed.run_id, ["former"]) == search_lemmas(
+        reviewed.store, reviewed.run_id, ["former"]
+    )
     out = tmp_path / "cli.sav"  # the command line on PostgreSQL too
     command = ["export", reviewed.run_id, "--format", "respondents", "--out", str(out)]
     result = CliRunner().invoke(cli, [*command, "--database-url", on_postgres.url])
