@@ -70,6 +70,9 @@ def test_renames_moves_and_researchers_themes_in_the_state() -> None:
     assert of == {0: 1, 1: 2, 2: 2, 3: 2, 4: OTHER_FAMILY_ID}
     assert families[2].label == "Deux" and families[2].machine_label == "Two"
     assert 7 not in families and 7 not in set(of.values())  # the move into a new family was undone
+    later = [*decisions, _decision(7, DecisionKind.MOVE_TO_FAMILY, theme_id=2, family_id=1)]
+    _, of = family_states([FamilyBase(1, "Un"), FamilyBase(2, "Two")], bases, themes, later)
+    assert of[2] == 1 and of[3] == 2  # a split theme stays where it started when its parent moves later
     families, of = family_states([FamilyBase(1, "Un"), FamilyBase(2, "Two")], bases, themes, decisions[:-1])
     assert of[0] == 7 and families[7].label == "Nouvelle" and families[7].created_by == "alice"
 
@@ -171,3 +174,70 @@ def test_exports_and_the_app_agree_on_families(reviewed, run, tmp_path) -> None:
         project = etree.fromstring(z.read("project.qde"))
     assert etree.XMLSchema(etree.parse(str(PROJECT_XSD))).validate(project)
     assert nested(project.find("{urn:QDA-XML:project:1.0}CodeBook"), "{urn:QDA-XML:project:1.0}") == expected
+
+
+@pytest.mark.slow
+def test_the_question_page_groups_themes_by_family_and_families_are_edited_there(  # type: ignore[no-untyped-def]
+    reviewed, tmp_path
+) -> None:
+    """On a copy of the reviewed run: the page shows each active theme in exactly one collapsible family, as the
+    state and the exports do; a family renamed and a theme moved into a new family from the browser are decisions
+    that the exports then carry."""
+    import html
+    import re
+    import sqlite3
+
+    from tests.test_review_api import PASSWORD, Browser
+    from verbatim.formats.exports import load_run
+    from verbatim.formats.exports.codebook import codebook_columns, codebook_rows
+    from verbatim.models.decisions import DecisionLog, Role
+    from verbatim.models.store import Store
+    from verbatim.web.app import create_app
+    from verbatim.web.auth import hash_password
+
+    source = sqlite3.connect(str(reviewed.workdir / "verbatim.db"))
+    copy = sqlite3.connect(str(tmp_path / "copy.db"))
+    source.backup(copy)
+    source.close()
+    copy.close()
+    url = f"sqlite:///{tmp_path / 'copy.db'}"
+    store = Store(url)
+    log = DecisionLog(store)
+    log.add_user("fanny", Role.RESEARCHER, hash_password(PASSWORD))
+    browser = Browser(create_app(url, secret="test-secret-key"), "fanny")
+    run_id, q = reviewed.run_id, "difficultes"
+
+    def page_families() -> dict[str, list[str]]:
+        page = browser.get(f"/runs/{run_id}/q/1").text
+        blocks = page.split('<details class="family card"')[1:]
+        return {
+            html.unescape(re.search(r'class="family-title">Famille « (.*?) »</h2>', b).group(1)): [  # type: ignore[union-attr]
+                html.unescape(t) for t in re.findall(r"<h3><a [^>]*>n° \d+ · (.*?)</a></h3>", b)
+            ]
+            for b in blocks
+        }
+
+    state = log.state(run_id, q)
+    assert page_families() == {f.label: [t.label for t in themes] for f, themes in state.active_families()}
+
+    def send(path: str, data: dict[str, object]) -> None:
+        form = browser.get(path.rsplit("/", 3)[0] if "/families/" in path else path.rsplit("/", 1)[0]).text
+        once = re.search(r'name="once" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+        assert browser.post(path, {**data, "once": once}).status_code == 303
+
+    family = state.active_families()[-1][0]
+    send(f"/runs/{run_id}/q/1/families/{family.family_id}/rename", {"label": "Famille renommée par Fanny"})
+    theme = state.active_families()[0][1][0].theme_id
+    send(f"/runs/{run_id}/q/1/themes/{theme}/family", {"family": "new", "new_label": "Nouvelle famille de Fanny"})
+    state = log.state(run_id, q)
+    assert state.families[family.family_id].label == "Famille renommée par Fanny"
+    moved = state.family_of(theme)
+    assert moved is not None and moved.label == "Nouvelle famille de Fanny" and moved.created_by == "fanny"
+    shown = page_families()
+    assert shown == {f.label: [t.label for t in themes] for f, themes in state.active_families()}
+    assert shown["Nouvelle famille de Fanny"] == [state.themes[theme].label]
+    assert "Nouvelle famille de Fanny" in browser.get(f"/runs/{run_id}/q/1/themes/{theme}").text
+    rows = codebook_rows(load_run(store, run_id, [q]))
+    family_of = {r[codebook_columns().index("theme_id")]: r[codebook_columns().index("family")] for r in rows}
+    assert family_of[theme] == "Nouvelle famille de Fanny"
+    assert "Famille renommée par Fanny" in family_of.values()

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from verbatim.errors import StoreError
 from verbatim.models.review import (
+    DEFAULT_FAMILY_ID,
+    DEFAULT_FAMILY_LABEL,
     EXCERPT_KINDS,
     OTHER_FAMILY_ID,
     QUEUE,
@@ -72,18 +74,22 @@ class QuestionState:
         return sorted((t for t in self.themes.values() if t.active), key=lambda t: t.theme_id)
 
     def family_of(self, theme_id: int) -> FamilyState | None:
-        """The family of a theme now (None for the review queue or an unknown theme)."""
-        family_id = self.theme_family.get(theme_id)
-        return None if family_id is None else self.families.get(family_id)
+        """The family of a theme now (None for the review queue or an unknown theme). A state built without
+        families (a test's, an empty question's) puts every theme in the one family 'Thèmes'."""
+        if theme_id not in self.themes:
+            return None
+        family_id = self.theme_family.get(theme_id, DEFAULT_FAMILY_ID)
+        return self.families.get(family_id) or FamilyState(family_id, DEFAULT_FAMILY_LABEL, DEFAULT_FAMILY_LABEL)
 
     def active_families(self) -> list[tuple[FamilyState, list[ThemeState]]]:
         """The families that hold an active theme, with those themes: by number, 'Autres' last; every active
         theme is in exactly one of them."""
-        groups: dict[int, list[ThemeState]] = {}
+        groups: dict[int, tuple[FamilyState, list[ThemeState]]] = {}
         for theme in self.active_themes():
-            groups.setdefault(self.theme_family.get(theme.theme_id, OTHER_FAMILY_ID), []).append(theme)
-        order = sorted(groups, key=lambda f: (f == OTHER_FAMILY_ID, f))
-        return [(self.families[f], groups[f]) for f in order]
+            family = self.family_of(theme.theme_id)
+            assert family is not None
+            groups.setdefault(family.family_id, (family, []))[1].append(theme)
+        return [groups[f] for f in sorted(groups, key=lambda f: (f == OTHER_FAMILY_ID, f))]
 
     def excerpts_of(self, theme_id: int) -> list[str]:
         return sorted(e for e, c in self.codes.items() if c.theme_id == theme_id)

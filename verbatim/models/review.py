@@ -17,8 +17,8 @@ The decision log is append-only. From the machine's codes and the decisions, in 
   not a code: it never changes the excerpt's current code (``verbatim.models.blind``, ``verbatim.models.agreement``).
 * *Families*: the machine groups each question's themes into families (stored with the run). ``rename_family``
   renames one; ``move_to_family`` puts a theme in another family, or in a new one named by the decision. A theme
-  made by a researcher belongs to its parent's family (a split), else to the family 'Autres'. A run analysed
-  before families were stored reads as one family, 'Thèmes', holding every theme.
+  made by a researcher starts in its parent's family as it is then (a split), else in the family 'Autres'. A run
+  analysed before families were stored reads as one family, 'Thèmes', holding every theme.
 * *Conflicts*: a decision made without having seen an earlier decision on the same excerpt by someone else keeps a
   link to it; the excerpt shows the latest decision and flags the conflict.
 """
@@ -216,9 +216,16 @@ def family_states(
     if not families:  # a run analysed before families: one family holds every theme
         result[DEFAULT_FAMILY_ID] = FamilyState(DEFAULT_FAMILY_ID, DEFAULT_FAMILY_LABEL, DEFAULT_FAMILY_LABEL)
     result.setdefault(OTHER_FAMILY_ID, FamilyState(OTHER_FAMILY_ID, OTHER_FAMILY_LABEL, OTHER_FAMILY_LABEL))
-    machine = {t.theme_id: t.family_id for t in themes if t.family_id is not None and t.family_id in result}
-    moved: dict[int, int] = {}
+    fallback = OTHER_FAMILY_ID if families else DEFAULT_FAMILY_ID
+    current = {
+        t.theme_id: t.family_id if t.family_id is not None and t.family_id in result else fallback for t in themes
+    }
     for d in counting(decisions):
+        if d.kind == DecisionKind.CREATE_THEME and d.to_theme_id is not None:
+            # a split theme starts in its parent's family as it is then, a new theme in 'Autres'
+            parent = current.get(d.theme_id, fallback) if d.theme_id is not None else fallback
+            current[d.to_theme_id] = parent
+            continue
         if d.kind not in FAMILY_KINDS or d.family_id is None:
             continue
         if d.kind == DecisionKind.MOVE_TO_FAMILY and d.family_id not in result and d.text:
@@ -229,22 +236,9 @@ def family_states(
         if d.kind == DecisionKind.RENAME_FAMILY and d.text:
             family = replace(family, label=d.text)
         elif d.kind == DecisionKind.MOVE_TO_FAMILY and d.theme_id is not None:
-            moved[d.theme_id] = d.family_id
+            current[d.theme_id] = d.family_id
         result[d.family_id] = replace(family, decision_ids=(*family.decision_ids, d.id))
-
-    def family_of(theme_id: int, seen: frozenset[int] = frozenset()) -> int:
-        if theme_id in moved:
-            return moved[theme_id]
-        if theme_id in machine:
-            return machine[theme_id]
-        if not families:
-            return DEFAULT_FAMILY_ID
-        parent = states[theme_id].parent_theme_id if theme_id in states else None
-        if parent is not None and parent not in seen:
-            return family_of(parent, seen | {theme_id})
-        return OTHER_FAMILY_ID
-
-    return result, {t: family_of(t) for t in states}
+    return result, {t: current.get(t, fallback) for t in states}
 
 
 def resolve(theme_id: int, states: dict[int, ThemeState]) -> int:

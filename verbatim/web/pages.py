@@ -43,6 +43,8 @@ KIND_LABELS = {
     DecisionKind.MERGE: "Fusion",
     DecisionKind.CREATE_THEME: "Création de thème",
     DecisionKind.DELETE_THEME: "Suppression de thème",
+    DecisionKind.RENAME_FAMILY: "Renommage de famille",
+    DecisionKind.MOVE_TO_FAMILY: "Changement de famille",
 }
 ANALYSIS_STATUS = {
     "queued": "en attente",

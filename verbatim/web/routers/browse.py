@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from verbatim.models import agreement
-from verbatim.models.review import QUEUE, THEME_KINDS, ReviewStatus, undone
+from verbatim.models.review import QUEUE, THEME_KINDS, DecisionKind, ReviewStatus, undone
 from verbatim.models.specificities import Direction, Specificity, in_words
 from verbatim.web.data import NotFound, in_queue, lineage_rows
 from verbatim.web.pages import data_of, render
@@ -49,6 +49,7 @@ def question_page(request: Request, me: Reader, run_id: str, number: int) -> Res
     state = data.state_for(run_id, question, me)
     rows = data.theme_rows(run_id, question)
     themes = []
+    family_of = {t.theme_id: f for f, members in state.active_families() for t in members}
     for theme in state.active_themes():
         ids = state.excerpts_of(theme.theme_id)
         row = rows.get(theme.theme_id)
@@ -62,12 +63,16 @@ def question_page(request: Request, me: Reader, run_id: str, number: int) -> Res
                 "keywords": list(row.keywords or [])[:8] if row else [],
                 "representatives": data.views(state, reps),
                 "breakdown": data.breakdown(state, ids),
+                "family": family_of[theme.theme_id],
             }
         )
+    # the themes grouped by family (every active theme in exactly one), families in their order, 'Autres' last
+    families = [(f, [t for t in themes if t["family"] is f]) for f, _ in state.active_families()]
     queue = sum(1 for c in state.codes.values() if in_queue(c, _low_score(request)))
     return render(
         request,
         "question.html",
+        families=families,
         specificities=specificity_table(data.specificities(run_id, question)),
         me=me,
         run=run,
@@ -106,7 +111,7 @@ def theme_page(
         (c for c in data.specificities(run_id, question) if c.theme_id == theme_id and c.direction),
         key=lambda c: (c.direction != Direction.OVER, c.p_adjusted, c.attribute, c.value),
     )
-    theme_kinds = THEME_KINDS
+    theme_kinds = THEME_KINDS | {DecisionKind.MOVE_TO_FAMILY}
     theme_decisions = [d for d in state.decisions if d.kind in theme_kinds and theme_id in (d.theme_id, d.to_theme_id)]
     return render(
         request,
@@ -117,6 +122,8 @@ def theme_page(
         question=question,
         state=state,
         theme=theme,
+        family=state.family_of(theme_id),
+        families=[f for f in sorted(state.families.values(), key=lambda f: (f.family_id == 0, f.family_id))],
         row=row,
         excerpts=views,
         n_excerpts=len(ids),
