@@ -162,6 +162,9 @@ def test_code_new_answers_into_the_codebook(run: RunResult, recoded: dict, workd
     mine = themes[themes.question == Q]
     assert dict(zip(mine.theme_id.astype(int), mine.label, strict=True)) == current, "the codebook as it stands"
     assert "Mots de passe et identifiants" in set(mine.label)
+    families = {t: f.label for f, ts in log.state(run.run_id, Q).active_families() for t in [x.theme_id for x in ts]}
+    new = log.state(result.run_id, Q)
+    assert {t.theme_id: new.family_of(t.theme_id).label for t in new.active_themes()} == families  # type: ignore[union-attr]
     ids = set(coded[coded.question == Q].theme_id.astype(int))
     assert ids - {-1} <= set(current)
     candidates = pd.read_csv(result.folder / "candidate_themes.csv", dtype=str, keep_default_na=False)

@@ -61,7 +61,7 @@ from verbatim.models.machine_codes import (
     training_labels,
     version_changes,
 )
-from verbatim.models.records import QUEUE_THEME_ID, Answer, Coding, Excerpt, Theme
+from verbatim.models.records import QUEUE_THEME_ID, Answer, Coding, Excerpt, Family, Theme
 from verbatim.models.store import Store
 from verbatim.nlp.encoders import EmbeddingCache, embed, make_encoder
 from verbatim.nlp.learning import (
@@ -329,9 +329,19 @@ def _codebook_themes(
                 n_excerpts=len(members),
                 n_respondents=len({e.respondent_id for _, e in members}),
                 representative_excerpt_ids=tuple(reps),
+                family_id=family.family_id if (family := state.family_of(t.theme_id)) else None,
             )
         )
     return themes
+
+
+def codebook_families(store: Store, run_id: str, question: str) -> list[Family]:
+    """The codebook's families as they stand (renamed, with the moves): the new run's families."""
+    state = DecisionLog(store).state(run_id, question)
+    return [
+        Family(question=question, family_id=f.family_id, label=f.label, keywords=f.keywords)
+        for f, _ in state.active_families()
+    ]
 
 
 @task(name="code into the codebook", cache_policy=NO_CACHE)
@@ -402,6 +412,7 @@ def _code_question(
     result.codings, result.themes, candidates, info = code_question_task(
         store, config, question, excerpts, vectors, cache_dir
     )
+    result.families = codebook_families(store, config.codebook_run_id, question)
     coded, result.n_excerpts, result.answer_themes = answer_outcomes(analysed, excerpts, result.codings)
     result.answers = coded + rejected + no_text
     result.excerpts = excerpts
