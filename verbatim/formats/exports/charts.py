@@ -141,7 +141,8 @@ def theme_heatmap(
     theme, in %, annotated, the significant cells marked (see :func:`heatmap_table` and the module's legend)."""
     table = heatmap_table(run, question, attribute, max_columns, cells)
     themes, groups, values = table.themes, table.groups, table.values
-    fig = Figure(figsize=(3.5 + 0.75 * max(1, len(groups)), 2.6 + 0.4 * max(1, len(themes))), layout="constrained")
+    width = 3.5 + 0.75 * max(1, len(groups))
+    fig = Figure(figsize=(width, 2.6 + 0.4 * max(1, len(themes))), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(values if values.size else np.zeros((1, 1)), cmap="Blues", aspect="auto", vmin=0)
     ax.set_yticks(range(len(themes)), [short_label(t.label, 36) for t in themes], fontsize=8)
@@ -169,7 +170,7 @@ def theme_heatmap(
                 )
     fig.colorbar(image, ax=ax, label="% des répondants du groupe", shrink=0.8)
     ax.set_title(f"« {question.question} » : thèmes selon {attribute} (% des répondants)", fontsize=10)
-    fig.text(0.01, 0.0, textwrap.fill(HEATMAP_LEGEND, 110), fontsize=6.5, ha="left", va="bottom")
+    ax.set_xlabel(textwrap.fill(HEATMAP_LEGEND, max(40, int(11 * width))), fontsize=6.5, loc="left")
     return _save(fig, path)
 
 
