@@ -169,6 +169,9 @@ def test_runs_and_a_run(client: TestClient, tokens: dict[str, str], run_id: str,
             assert themes[t.theme_id]["label"] == t.label
             assert themes[t.theme_id]["size"] == len(state.excerpts_of(t.theme_id))
             assert 0 < themes[t.theme_id]["n_respondents"] <= themes[t.theme_id]["size"]
+            family = state.family_of(t.theme_id)
+            assert family is not None
+            assert (themes[t.theme_id]["family_id"], themes[t.theme_id]["family"]) == (family.family_id, family.label)
         counts = q["counts"]
         assert sum(t["size"] for t in q["themes"]) + counts["review_queue"] == len(state.codes) == counts["excerpts"]
         assert counts["rows"] == counts["coded"] + counts["queued"] + counts["rejected"]

@@ -61,6 +61,8 @@ def read_run(request: Request, run_id: str) -> RunDetail:
                     description=theme.description,
                     size=len(ids),
                     n_respondents=n_respondents,
+                    family_id=family.family_id if (family := state.family_of(theme.theme_id)) else None,
+                    family=family.label if family else "",
                 )
             )
         counts = {k: int(v) for k, v in at_analysis.get(question, {}).items() if isinstance(v, int)}

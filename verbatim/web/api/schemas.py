@@ -22,6 +22,8 @@ class ThemeOut(BaseModel):
     description: str
     size: int = Field(description="excerpts coded in the theme now (after the review)")
     n_respondents: int = Field(description="respondents with at least one excerpt in the theme")
+    family_id: int | None = Field(default=None, description="the theme's family within its question, now")
+    family: str = Field(default="", description="the name of the theme's family, now (after renames and moves)")
 
 
 class QuestionOut(BaseModel):
