@@ -275,3 +275,59 @@ def test_a_paged_theme_and_the_adjudication_view(server: str, run_id: str, workd
     for path in (paged, adjudication):
         assert path.stat().st_size > 10_000, path
         _keep(path, path.name)
+
+
+def test_blindness_a_stale_cookie_and_the_reviewers_place_in_the_browser(
+    server: str, run_id: str, workdir: Path
+) -> None:
+    """Issue 20 in Chromium: a blind coder never sees the other coder's code or name on the pages they can open; a
+    cookie copied before logout opens nothing after it; after « Accepter » the page is at the next excerpt."""
+    from playwright.sync_api import expect, sync_playwright
+
+    store = Store(f"sqlite:///{workdir / 'verbatim.db'}")
+    log = DecisionLog(store)
+    (excerpt, *_others) = ReviewData(store).draw_double_coding(run_id, Q2, 4, "bruno", "diane", seed=11)
+    q2 = log.state(run_id, Q2)
+    current = q2.codes[excerpt].theme_id
+    chosen = next(t.theme_id for t in q2.active_themes() if t.theme_id != current)
+    log.decide(run_id, Q2, blind.blind_kind(chosen, current), "bruno", excerpt_id=excerpt, theme_id=current,
+               to_theme_id=chosen, double_coding=True)  # fmt: skip
+    with sync_playwright() as p:
+        browser, page = _browser_page(p, server, run_id, "diane")
+        pages = {
+            "extrait": f"/runs/{run_id}/q/2/excerpt?id={excerpt}",
+            "thème": f"/runs/{run_id}/q/2/themes/{current}?taille=500",
+            "file": f"/runs/{run_id}/q/2/queue?seuil=1",
+            "double codage": f"/runs/{run_id}/double-coding",
+        }
+        for name, path in pages.items():
+            page.goto(server + path)
+            card = page.locator(f"#e-{excerpt}")
+            text = card.first.inner_text() if card.count() else page.locator("main").inner_text()
+            assert "bruno" not in text, f"{name}: the other coder's name"
+        page.goto(server + pages["extrait"])
+        expect(page.get_by_text("bruno")).to_have_count(0)
+        assert log.state(run_id, Q2).codes[excerpt].theme_id == current, "a blind code changes no excerpt's code"
+
+        # keeping the place: « Accepter » on the first card to review brings the page back at the next one
+        theme = sorted((t.theme_id for t in log.state(run_id, Q1).active_themes()),
+                       key=lambda t: -len(log.state(run_id, Q1).excerpts_of(t)))[3]  # fmt: skip
+        page.goto(f"{server}/runs/{run_id}/q/1/themes/{theme}")
+        cards = page.locator("article.excerpt")
+        first, second = ((cards.nth(i).get_attribute("id") or "") for i in (0, 1))
+        cards.nth(0).get_by_role("button", name="Accepter").click()
+        expect(page).to_have_url(re.compile(rf"#{re.escape(second)}$"))
+        expect(page.locator(f"#{second}")).to_be_in_viewport()
+        assert log.state(run_id, Q1).codes[first.removeprefix("e-")].status == ReviewStatus.ACCEPTED
+
+        # a cookie copied before logout opens nothing after it
+        stale = browser.new_context(locale="fr-FR")
+        stale.add_cookies(page.context.cookies())
+        other = stale.new_page()
+        other.goto(f"{server}/runs/{run_id}")
+        expect(other.get_by_role("heading", name=f"Analyse {run_id}")).to_be_visible()
+        page.get_by_role("button", name="Se déconnecter").click()
+        expect(page).to_have_url(re.compile(r"/login"))
+        other.goto(f"{server}/runs/{run_id}")
+        expect(other).to_have_url(re.compile(r"/login\?next="))
+        browser.close()
