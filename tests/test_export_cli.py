@@ -31,7 +31,7 @@ def empty_db(tmp_path: Path) -> str:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "pdf", "--out", "x.csv"], "'qdpx', 'report' or 'respondents'"),
+        (["--format", "pdf", "--out", "x.csv"], "'respondents' or 'specificities'"),
         (["--format", "xlsx", "--out", "x.csv"], "give --out a name ending in .xlsx"),
         (["--format", "qdpx", "--out", "x.zip"], "ending in .qdpx"),
         (["--format", "xlsx", "--out", "x.xlsx", "--excel-fr"], "--excel-fr applies to CSV files"),

@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 
@@ -32,17 +33,23 @@ class KeyValueCache:
         self.table = table
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self.connection() as db:
-            db.execute(
-                f"CREATE TABLE IF NOT EXISTS {table} (namespace TEXT NOT NULL, key BLOB NOT NULL, "
-                "value BLOB NOT NULL, PRIMARY KEY (namespace, key)) WITHOUT ROWID"
-            )
+        create = (
+            f"CREATE TABLE IF NOT EXISTS {table} (namespace TEXT NOT NULL, key BLOB NOT NULL, "
+            "value BLOB NOT NULL, PRIMARY KEY (namespace, key)) WITHOUT ROWID"
+        )
+        db = self.connection()
+
+        def create_table() -> None:
+            db.execute(create)
+            db.commit()
+
+        _while_locked(create_table)
 
     def connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=60)
-            db.execute("PRAGMA journal_mode=WAL")
+            _while_locked(lambda: db.execute("PRAGMA journal_mode=WAL"))
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
         return db
@@ -75,3 +82,17 @@ class KeyValueCache:
         if db is not None:
             db.close()
             self._local.db = None
+
+
+def _while_locked(action: Callable[[], object], seconds: float = 60.0) -> None:
+    """Run ``action`` again while SQLite answers "database is locked" at once (switching a new file to WAL, or
+    creating its table, while other processes or threads open it too: their busy timeout does not cover that)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
