@@ -331,3 +331,37 @@ def test_blindness_a_stale_cookie_and_the_reviewers_place_in_the_browser(
         other.goto(f"{server}/runs/{run_id}")
         expect(other).to_have_url(re.compile(r"/login\?next="))
         browser.close()
+
+
+def test_search_open_a_result_and_recode_from_the_concordance(server: str, run_id: str, workdir: Path) -> None:
+    """Issue 17 in Chromium: search the run, open a hit, come back and recode every hit of one question to a theme."""
+    from playwright.sync_api import expect, sync_playwright
+
+    log = DecisionLog(Store(f"sqlite:///{workdir / 'verbatim.db'}"))
+    with sync_playwright() as p:
+        browser, page = _browser_page(p, server, run_id, "chloe")
+        page.get_by_label("Rechercher dans les réponses").fill("tablette*")
+        page.get_by_role("button", name="Rechercher").click()
+        expect(page.get_by_role("heading", name=re.compile(r"extraits? trouvés? pour « tablette\* »"))).to_be_visible()
+        hits = page.locator("table.concordance tbody tr")
+        assert hits.count() >= 2
+        first = (hits.first.get_attribute("id") or "").removeprefix("hit-")
+        hits.first.locator("td.match a").click()
+        expect(page).to_have_url(re.compile(r"/excerpt\?id="))
+        expect(page.locator(f"#e-{first}")).to_be_visible()
+        page.go_back()
+
+        page.get_by_label("Question").select_option(label=Q2)
+        page.get_by_role("button", name="Chercher").click()
+        ids = [
+            (r.get_attribute("id") or "").removeprefix("hit-") for r in page.locator("table.concordance tbody tr").all()
+        ]
+        assert ids and all(i.startswith("Q2-") for i in ids)
+        state = log.state(run_id, Q2)
+        target = max(state.active_themes(), key=lambda t: len(state.excerpts_of(t.theme_id))).theme_id
+        page.get_by_label("Recoder tous ces extraits vers").select_option(str(target))
+        page.get_by_role("button", name=re.compile(r"^Recoder \(\d+\)$")).click()
+        expect(page.locator(".flash").first).to_contain_text("recodé")
+        codes = log.state(run_id, Q2).codes
+        assert all(codes[i].theme_id == target for i in ids), "every hit recoded to the theme"
+        browser.close()
