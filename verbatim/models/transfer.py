@@ -59,7 +59,7 @@ def _plain(value: Any) -> Any:
 def counts(store: Store) -> dict[str, int]:
     """Rows per table of the store."""
     with store.engine.connect() as db:
-        return {t.name: int(db.scalar(select(func.count()).select_from(t)) or 0) for t in Base.metadata.sorted_tables}
+        return _tally(db)
 
 
 def copy_store(source: Store, target: Store) -> Copied:
@@ -97,6 +97,7 @@ def copy_store(source: Store, target: Store) -> Copied:
 
 
 def _tally(db: Connection) -> dict[str, int]:
+    """Rows per table, read on one connection (a snapshot's, during a copy)."""
     return {t.name: int(db.scalar(select(func.count()).select_from(t)) or 0) for t in Base.metadata.sorted_tables}
 
 
