@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, null, select
+from sqlalchemy.orm import Session
 
 from verbatim.errors import VerbatimError
 from verbatim.models.search_text import fold
@@ -105,26 +106,20 @@ _MATCH = (
 
 
 def _candidates(
-    store: Store, run_id: str, questions: Sequence[str] | None, column: str, words: Sequence[str]
+    store: Store, run_id: str, questions: Sequence[str] | None, column: str, words: Sequence[str], indexed: bool
 ) -> Sequence[Sequence[Any]]:
     """(question, excerpt_id, respondent_id, ``column``, folded text) of the run's excerpts (of ``questions``) that
     may hold ``words`` in ``column`` (``folded`` or ``lemmas_folded``): through SQLite's full-text index when the
     store has it, else ``LIKE`` (PostgreSQL's trigram indexes serve it)."""
     with store.session() as s:
         expression = _match_expression(column, words)
-        if expression is not None and has_search_index(s.connection()):
-            # the driver's own cursor: tens of thousands of plain tuples, without a Row object each
+        if indexed and expression is not None and has_search_index(s.connection()):
             params: dict[str, str] = {"match": expression, "run_id": run_id}
             sql = _MATCH.format(column=column, folded="NULL" if column == "folded" else "e.folded")
             if questions:
                 params |= {f"q{i}": q for i, q in enumerate(questions)}
                 sql += " AND e.question IN (" + ", ".join(f":q{i}" for i in range(len(questions))) + ")"
-            cursor = s.connection().connection.cursor()
-            try:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
-            finally:
-                cursor.close()
+            return _fetch(s, sql, params)
         target = getattr(ExcerptRow, column)
         conditions = [ExcerptRow.run_id == run_id]
         if questions:
@@ -133,24 +128,43 @@ def _candidates(
             conditions.append(target.like(f"%{_escape_like(w.removesuffix('*'))}%", escape="\\"))
         folded = ExcerptRow.folded if column != "folded" else null()
         columns = (ExcerptRow.question, ExcerptRow.excerpt_id, ExcerptRow.respondent_id, target, folded)
-        return s.execute(select(*columns).where(and_(*conditions))).all()
+        compiled = (
+            select(*columns)
+            .where(and_(*conditions))
+            .compile(dialect=s.get_bind().dialect, compile_kwargs={"render_postcompile": True})
+        )
+        params = compiled.params
+        return _fetch(
+            s, str(compiled), [params[k] for k in compiled.positiontup or ()] if compiled.positional else params
+        )
 
 
-def search_words(store: Store, run_id: str, query: str, questions: Sequence[str] | None = None) -> list[Hit]:
-    """The excerpts of ``run_id`` (of ``questions`` when given) where the query's words follow each other."""
+def _fetch(s: Session, sql: str, params: Sequence[Any] | dict[str, Any]) -> Sequence[Sequence[Any]]:
+    """The rows of ``sql`` through the driver's own cursor: plain tuples, without a Row object each (a common word
+    finds tens of thousands of excerpts: this halves the time on PostgreSQL)."""
+    cursor = s.connection().connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def search_words(
+    store: Store, run_id: str, query: str, questions: Sequence[str] | None = None, *, indexed: bool = True
+) -> list[Hit]:
+    """The excerpts of ``run_id`` (of ``questions`` when given) where the query's words follow each other
+    (``indexed=False``: without SQLite's full-text index, the benchmark's baseline)."""
     words = query_words(query)
     search = _pattern(words).search
-    hits = []
-    for question, excerpt_id, respondent_id, folded, _ in _candidates(store, run_id, questions, "folded", words):
-        match = search(folded or "")
-        if match:
-            hits.append(Hit(question, excerpt_id, respondent_id, match.start(), match.end()))
+    rows = _candidates(store, run_id, questions, "folded", words, indexed)
+    hits = [Hit(q, e, r, *m.span()) for q, e, r, folded, _ in rows if (m := search(folded or ""))]
     hits.sort()
     return hits
 
 
 def search_lemmas(
-    store: Store, run_id: str, lemmas: Sequence[str], questions: Sequence[str] | None = None
+    store: Store, run_id: str, lemmas: Sequence[str], questions: Sequence[str] | None = None, *, indexed: bool = True
 ) -> list[Hit]:
     """The excerpts whose content lemmas hold ``lemmas`` in this order, one after the other (the stop words that
     the lemmas leave out may stand between them in the text); case and accents ignored."""
@@ -161,7 +175,7 @@ def search_lemmas(
     n = len(wanted)
     place = _starting(wanted[0][: max(3, min(5, len(wanted[0]) - 1))], r"[\w'’-]*").search
     for question, excerpt_id, respondent_id, lemma_text, folded in _candidates(
-        store, run_id, questions, "lemmas_folded", wanted
+        store, run_id, questions, "lemmas_folded", wanted, indexed
     ):
         have = (lemma_text or "").split()
         if not any(have[i : i + n] == wanted for i in range(len(have) - n + 1)):
