@@ -3,10 +3,14 @@ added or removed, on SQLite (FTS5) and PostgreSQL (trigram indexes). Small runs 
 
 from __future__ import annotations
 
+import logging
+import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, delete, text
 
+from tests.postgres import Cluster
 from verbatim.models.records import Answer, AnswerStatus, Excerpt, Respondent
 from verbatim.models.search import search_lemmas, search_words
 from verbatim.models.store import Store, migrate
@@ -100,3 +104,29 @@ def test_a_store_from_before_the_index_gets_it_filled(database_url: str) -> None
     _index_is_whole(store)
     assert _found(store, "old", "ECRAN") == {"E1"} and _found(store, "old", "trop petit") == {"E1"}
     assert {h.excerpt_id for h in search_lemmas(store, "old", ["ecran"])} == {"E1"}
+
+
+def test_without_the_right_to_create_pg_trgm_search_scans_and_says_so(
+    postgres: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A team's account that may create tables but not extensions (no CREATE on the database): the store opens,
+    the migration leaves a warning that names the fix, and search finds the same excerpts by a scan."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = f"host=127.0.0.1 port={postgres.port} user=postgres"
+    with psycopg.connect(f"{admin} dbname=postgres", autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{name}"')
+        db.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'equipe') THEN "
+                   "CREATE ROLE equipe LOGIN; END IF; END $$")  # fmt: skip
+    with psycopg.connect(f"{admin} dbname={name}", autocommit=True) as db:
+        db.execute("GRANT ALL ON SCHEMA public TO equipe")
+    with caplog.at_level(logging.WARNING):
+        store = Store(f"postgresql+psycopg://equipe@127.0.0.1:{postgres.port}/{name}")
+    assert "pg_trgm could not be created" in caplog.text and "README" in caplog.text
+    with store.engine.connect() as db:
+        names = set(db.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'excerpts'")).scalars())
+    assert not names & {"excerpts_folded_trgm", "excerpts_lemmas_folded_trgm"}
+    _save(store, "a", TEXTS["a"])
+    assert _found(store, "a", "formation") == {"a-R1"} and _found(store, "a", "mot de passe") == {"a-R2"}
+    store.engine.dispose()
