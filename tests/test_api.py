@@ -83,6 +83,8 @@ def endpoints(run_id: str) -> list[tuple[str, str]]:
         ("GET", f"{API}/runs/{run_id}"),
         ("GET", f"{API}/runs/{run_id}/exports/csv"),
         ("POST", f"{API}/runs/{run_id}/decisions"),
+        ("POST", f"{API}/runs/{run_id}/questions/1/families/1/rename"),
+        ("POST", f"{API}/runs/{run_id}/questions/1/themes/1/family"),
         ("GET", f"{API}/runs/nope"),
         ("GET", f"{API}/no/such/endpoint"),
     ]
@@ -331,6 +333,64 @@ def test_decision_refusals(client: TestClient, tokens: dict[str, str], run_id: s
     unknown_run = client.post(f"{API}/runs/nope/decisions", headers=h, json={"excerpt_id": excerpt, "action": "accept"})
     assert unknown_run.status_code == 404
     assert len(log.decisions(run_id)) == before, "no refused request left a decision"
+
+
+def test_families_over_the_api_are_decisions_in_the_log(
+    client: TestClient, tokens: dict[str, str], run_id: str, log: DecisionLog
+) -> None:
+    """A theme moved into a new family, that family renamed, the theme moved back: one decision each, by the
+    token's account, seen in the run's detail; what is already so appends nothing; refusals in words."""
+    state = log.state(run_id, Q1)
+    theme = state.active_themes()[0].theme_id
+    home = state.family_of(theme)
+    assert home is not None
+    move = f"{API}/runs/{run_id}/questions/1/themes/{theme}/family"
+    before = len(log.decisions(run_id))
+    viewer = client.post(move, headers=bearer(tokens["victor"]), json={"new_label": "Refusée"})
+    assert viewer.status_code == 403 and "lecture seule" in viewer.json()["detail"]
+    h = bearer(tokens["bruno"])
+    created = client.post(move, headers=h, json={"new_label": "  Famille de l'API "})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["family"], body["theme_id"], body["coder"]) == ("Famille de l'API", theme, "bruno")
+    new_family = body["family_id"]
+    assert new_family not in state.families
+    again = client.post(move, headers=h, json={"family_id": new_family})
+    assert again.status_code == 200 and again.json()["decision_id"] is None and "Rien à changer" in again.text
+    rename = f"{API}/runs/{run_id}/questions/1/families/{new_family}/rename"
+    renamed = client.post(rename, headers=h, json={"label": "Outils de l'API"})
+    assert renamed.status_code == 201 and renamed.json()["family"] == "Outils de l'API"
+    detail = client.get(f"{API}/runs/{run_id}", headers=h).json()
+    (shown,) = [t for t in detail["questions"][0]["themes"] if t["id"] == theme]
+    assert (shown["family_id"], shown["family"]) == (new_family, "Outils de l'API")
+    back = client.post(move, headers=h, json={"family_id": home.family_id})
+    assert back.status_code == 201 and back.json()["family"] == home.label
+    new = log.decisions(run_id)[before:]
+    assert [d.kind for d in new] == [DecisionKind.MOVE_TO_FAMILY, DecisionKind.RENAME_FAMILY,
+                                     DecisionKind.MOVE_TO_FAMILY]  # fmt: skip
+    assert [d.id for d in new] == [body["decision_id"], renamed.json()["decision_id"], back.json()["decision_id"]]
+    assert all(d.coder == "bruno" and d.created_at.year >= 2026 for d in new)
+    state = log.state(run_id, Q1)
+    assert state.family_of(theme) == state.families[home.family_id]
+    assert state.families[new_family].label == "Outils de l'API"
+    cases: list[tuple[str, object, int, str]] = [
+        (f"{API}/runs/{run_id}/questions/1/families/999/rename", {"label": "X"}, 404, "La famille n° 999"),
+        (rename, {"label": "   "}, 422, "nom de la famille"),
+        (rename, {"label": "x" * 201}, 422, "label"),
+        (rename, {"name": "X"}, 422, "label"),
+        (f"{API}/runs/{run_id}/questions/1/themes/9999/family", {"family_id": home.family_id}, 422, "9999"),
+        (move, {"family_id": 999}, 422, "La famille n° 999"),
+        (move, {"family_id": home.family_id, "new_label": "Y"}, 422, "pas les deux"),
+        (move, {}, 422, "nouvelle famille"),
+        (f"{API}/runs/{run_id}/questions/9/themes/{theme}/family", {"family_id": 1}, 404, "question n° 9"),
+        (f"{API}/runs/nope/questions/1/families/1/rename", {"label": "X"}, 404, "nope"),
+    ]
+    after = len(log.decisions(run_id))
+    for url, payload, status, words in cases:
+        response = client.post(url, headers=h, json=payload)
+        assert response.status_code == status, (url, payload, response.text)
+        assert words in response.json()["detail"], (url, payload, response.json())
+    assert len(log.decisions(run_id)) == after, "no refused request left a decision"
 
 
 # -- the command line ------------------------------------------------------------------------------------------------

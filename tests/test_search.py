@@ -3,6 +3,7 @@ of the texts finds; lemmas on request; the page, the recoding of what was found 
 
 from __future__ import annotations
 
+import random
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -16,9 +17,10 @@ from tests.test_review_api import PASSWORD, Browser
 from verbatim.models.accounts import Accounts
 from verbatim.models.decisions import DecisionLog, Role
 from verbatim.models.review import DecisionKind
-from verbatim.models.search import SearchError, search_lemmas, search_words
+from verbatim.models.search import SearchError, excerpt_texts, query_words, search_lemmas, search_words
 from verbatim.models.search_text import fold
 from verbatim.models.store import Store
+from verbatim.models.tables import ExcerptRow
 from verbatim.models.transfer import copy_store
 from verbatim.web.auth import hash_password
 
@@ -43,8 +45,36 @@ def test_search_finds_what_a_plain_scan_finds(reviewed: ReviewedRun, query: str)
     expected = plain_scan(reviewed, query)
     assert expected, f"the sample has '{query}'"
     assert {h.excerpt_id for h in hits} == expected
+    texts = excerpt_texts(reviewed.store, reviewed.run_id, [h.excerpt_id for h in hits])
     for h in hits:  # the offsets point at the words as written
-        assert re.sub(r"\W+", " ", fold(h.text[h.start : h.end])).strip() == " ".join(fold(query).split())
+        assert re.sub(r"\W+", " ", fold(texts[h.excerpt_id][h.start : h.end])).strip() == " ".join(fold(query).split())
+
+
+def _scan(rows: list[ExcerptRow], words: list[str]) -> set[str]:
+    """The excerpts whose text holds ``words`` one after the other (a trailing * for a word's beginning), by a plain
+    scan of every excerpt with its own pattern: NFKD folding, words split at anything but letters and digits."""
+    parts = [re.escape(_plain(w[:-1])) + r"[\w'’-]*" if w.endswith("*") else re.escape(_plain(w)) for w in words]
+    pattern = re.compile(r"(?<!\w)" + r"[\W_]+".join(parts) + r"(?!\w)")
+    return {e.excerpt_id for e in rows if pattern.search(_plain(e.text))}
+
+
+def test_the_index_finds_what_a_scan_finds_on_both_backends(reviewed: ReviewedRun, database_url: str) -> None:
+    """The sample survey in a store of each backend: for words and pairs of words drawn from its texts (and
+    prefixes, and words the index splits: apostrophes, hyphens), the index's hits are a plain scan's."""
+    store = Store(database_url)
+    copy_store(reviewed.store, store)
+    rows = store.excerpts(reviewed.run_id)
+    words = sorted({w for r in rows for w in re.findall(r"[\w'’-]+", r.text) if len(w) > 2})
+    pairs = sorted({" ".join(p) for r in rows for p in zip(r.text.split(), r.text.split()[1:], strict=False)})
+    rng = random.Random(17)
+    queries = rng.sample(words, 40) + rng.sample(pairs, 20) + ["numéri*", "form* de", "aujourd'hui", "e-mail", "l'*"]
+    for query in queries:
+        expected = _scan(rows, query_words(query))
+        assert {h.excerpt_id for h in search_words(store, reviewed.run_id, query)} == expected, query
+    lemmas = sorted({x for r in rows for x in r.lemmas.split()})
+    for lemma in rng.sample(lemmas, 20):
+        expected = {r.excerpt_id for r in rows if fold(lemma) in fold(r.lemmas).split()}
+        assert {h.excerpt_id for h in search_lemmas(store, reviewed.run_id, [lemma])} == expected, lemma
 
 
 def test_a_prefix_and_accents_ignored(reviewed: ReviewedRun) -> None:

@@ -18,7 +18,7 @@ from verbatim.formats.exports import RunView, load_run, question_specificities, 
 from verbatim.formats.exports.specificities import COLUMNS, group_profile
 from verbatim.models.decisions import DecisionLog, Role
 from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Respondent, Theme
-from verbatim.models.specificities import MIN_GROUP, Direction, in_words, specificities
+from verbatim.models.specificities import MIN_GROUP, Direction, Specificity, in_words, specificities
 from verbatim.models.store import Store
 from verbatim.web.auth import hash_password
 
@@ -190,3 +190,35 @@ def test_a_group_page_names_its_themes_with_a_quote_of_the_group(tmp_path: Path)
     assert reader.get("/runs/planted/groups", attribut="profession", valeur="pilote").status_code == 400
     question_page = reader.get("/runs/planted/q/1").text
     assert "spec-over" in question_page and "/runs/planted/groups?attribut=profession" in question_page
+
+
+def test_the_theme_pages_specificities_are_computed_once_per_state_of_the_log(tmp_path: Path) -> None:
+    """Two stores on one database stand for two worker processes: what one keeps is never served after the other
+    decides, because the key is the question's position in the log."""
+    from verbatim.models.review import DecisionKind
+    from verbatim.web.data import ReviewData, specificities_at
+
+    first = ReviewData(planted_store(tmp_path / "v.db"))
+    second = ReviewData(Store(f"sqlite:///{tmp_path / 'v.db'}"))
+    second.log.add_user("rita", Role.RESEARCHER, hash_password(PASSWORD))
+
+    def cells(found: list[Specificity]) -> list[tuple[int, str, str, int, str]]:
+        return [(c.theme_id, c.attribute, c.value, c.n, str(c.direction)) for c in found]
+
+    def fresh() -> list[tuple[int, str, str, int, str]]:
+        run = load_run(first.store, "planted")
+        return cells(question_specificities(run, run.questions[0]))
+
+    def shown(data: ReviewData) -> list[tuple[int, str, str, int, str]]:
+        return cells(data.specificities("planted", "q"))
+
+    assert shown(first) == fresh() and ("aide à domicile", "over") in {(c[2], c[4]) for c in fresh() if c[0] == 1}
+    hits = specificities_at.cache_info().hits
+    assert shown(first) == fresh() and specificities_at.cache_info().hits == hits + 1, "the second view: kept"
+    state = second.state("planted", "q")
+    aides = [e for e in state.excerpts_of(1) if int(e[4:7]) % 4 == 0]  # Q1-R000-01: respondent R000
+    second.log.decide_many("planted", "q", "rita", [
+        {"kind": DecisionKind.RECODE, "excerpt_id": e, "theme_id": 1, "to_theme_id": 0} for e in aides
+    ])  # fmt: skip
+    after = shown(first)
+    assert after == fresh() and ("aide à domicile", "over") not in {(c[2], c[4]) for c in after if c[0] == 1}

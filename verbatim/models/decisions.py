@@ -36,7 +36,7 @@ from verbatim.models.review import (
     theme_states,
 )
 from verbatim.models.store import MACHINE_CODER, Store, latest_machine_version
-from verbatim.models.tables import CodingRow, DecisionRow, ExcerptRow, ThemeFamilyRow, ThemeRow, UserRow
+from verbatim.models.tables import CodingRow, DecisionRow, ExcerptRow, RunRow, ThemeFamilyRow, ThemeRow, UserRow
 
 
 class Role(StrEnum):
@@ -151,6 +151,17 @@ class DecisionLog:
             if excerpt_id is not None:
                 stmt = stmt.where(DecisionRow.excerpt_id == excerpt_id)
             return [_decision(r) for r in s.scalars(stmt.order_by(DecisionRow.id))]
+
+    def position(self, run_id: str, question: str) -> tuple[datetime | None, int, int]:
+        """Where the question's state stands: the run's creation time, its last decision's id and the run's latest
+        machine coding version. Anything that changes the state (a decision, a recode by the machine, the run
+        removed and stored again) changes it, and it never comes back: a key for what is computed from the state."""
+        with self.store.session() as s:
+            created = s.scalar(select(RunRow.created_at).where(RunRow.run_id == run_id))
+            last = s.scalar(
+                select(func.max(DecisionRow.id)).where(DecisionRow.run_id == run_id, DecisionRow.question == question)
+            )
+            return created, int(last or 0), latest_machine_version(s, run_id)
 
     def state(self, run_id: str, question: str, machine_version: int | None = None) -> QuestionState:
         """The question's codebook and current codes, from the machine codes (latest version) and the decisions."""

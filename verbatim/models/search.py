@@ -1,7 +1,11 @@
 """Search a run's excerpts for a word or a phrase: on the words as written (case and accents ignored; ``form*``
 for every word that starts with "form"), or on their lemmas ("formé" finds "formés", "formait", "former" only when
-the user asks for lemmas). The database narrows the excerpts down (``LIKE`` on the folded text or the lemmas, an
-index-free scan that stays fast: see the README's figures), then each candidate is matched word for word here.
+the user asks for lemmas).
+
+An index in the store finds the candidate excerpts (migration 0009): on SQLite, the FTS5 table ``excerpts_search``
+over the folded text and lemmas (a phrase query); on PostgreSQL, ``LIKE`` on the folded columns, which trigram
+indexes serve (a scan where the ``pg_trgm`` extension could not be created). Every candidate is then matched word
+for word here, so the index only narrows: the hits are those of the plain rules below, index or not.
 
 A :class:`Hit` gives the match's offsets in the excerpt's text (the folded text keeps them), for a concordance."""
 
@@ -9,13 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, literal, select
+from sqlalchemy import and_, null, select
+from sqlalchemy.orm import Session
 
 from verbatim.errors import VerbatimError
 from verbatim.models.search_text import fold
-from verbatim.models.store import Store
+from verbatim.models.store import Store, has_search_index
 from verbatim.models.tables import ExcerptRow
 
 MAX_QUERY = 200
@@ -25,13 +30,14 @@ class SearchError(VerbatimError):
     """A query that cannot be searched (empty, too long, nothing but punctuation)."""
 
 
-@dataclass(frozen=True)
-class Hit:
-    excerpt_id: str
+class Hit(NamedTuple):
+    """An excerpt found, and where in its text (a tuple: hits sort by question, then excerpt). The text itself is
+    read for the hits shown only (:func:`excerpt_texts`): a common word finds tens of thousands."""
+
     question: str
+    excerpt_id: str
     respondent_id: str
-    text: str
-    start: int  # of the first match in text (-1: a lemma match whose words could not be placed)
+    start: int  # of the first match in the excerpt's text (-1: a lemma match whose words could not be placed)
     end: int
 
 
@@ -52,65 +58,144 @@ def _escape_like(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _word(w: str) -> str:
+    return re.escape(w[:-1]) + r"[\w'’-]*" if w.endswith("*") else re.escape(w)
+
+
+def _starting(literal: str, rest: str) -> re.Pattern[str]:
+    """``literal`` + ``rest`` where ``literal`` starts a word: the literal comes first in the pattern and the
+    look-behind after it, so that the regex engine jumps from one occurrence of the literal to the next."""
+    lit = re.escape(literal)
+    return re.compile(lit + r"(?<!\w" + lit + ")" + rest)
+
+
 def _pattern(words: Sequence[str]) -> re.Pattern[str]:
-    parts = [re.escape(w[:-1]) + r"[\w'’-]*" if w.endswith("*") else re.escape(w) for w in words]
-    return re.compile(r"(?<![\w])" + r"[\W_]+".join(parts) + r"(?![\w])")
+    """The query's words one after the other, whole words (a prefix for ``word*``), anything but letters and
+    digits between them."""
+    first = words[0].removesuffix("*")
+    rest = (r"[\w'’-]*" if words[0].endswith("*") else "") + "".join(r"[\W_]+" + _word(w) for w in words[1:])
+    return _starting(first, rest + r"(?![\w])")
 
 
-def search_words(store: Store, run_id: str, query: str, questions: Sequence[str] | None = None) -> list[Hit]:
-    """The excerpts of ``run_id`` (of ``questions`` when given) where the query's words follow each other."""
-    words = query_words(query)
-    pattern = _pattern(words)
-    conditions = [ExcerptRow.run_id == run_id]
-    if questions:
-        conditions.append(ExcerptRow.question.in_(list(questions)))
+def _match_expression(column: str, words: Sequence[str]) -> str | None:
+    """The FTS5 query for the words in ``column`` (``folded : ("mot" + "de" + "passe")``), or None when a word has
+    no letter or digit (the index holds only those: it cannot narrow on such a word).
+
+    The index splits the text at every character but letters and digits, so each phrase finds every excerpt the
+    exact pattern finds, and maybe a few more (``mot_de``). A prefix word ends its phrase: ``numéri* outil`` also
+    matches "numérique-mobile outil", whose hyphen the index reads as a word boundary, hence two phrases, ANDed."""
+    phrases, phrase = [], []
     for w in words:
-        stem = _escape_like(w.rstrip("*"))
-        conditions.append(ExcerptRow.folded.like(f"%{stem}%", escape="\\"))
-    hits = []
+        core = w.removesuffix("*")
+        if not any(c.isalnum() for c in core):
+            return None
+        phrase.append('"' + core.replace('"', '""') + '"' + ("*" if w.endswith("*") else ""))
+        if w.endswith("*"):
+            phrases.append(phrase)
+            phrase = []
+    phrases += [phrase] if phrase else []
+    return f"{column} : (" + " AND ".join("(" + " + ".join(p) + ")" for p in phrases) + ")"
+
+
+#: The index's rows drive the join (SQLite keeps a CROSS JOIN's order): a rare word reads a few excerpts only.
+_MATCH = (
+    "SELECT e.question, e.excerpt_id, e.respondent_id, e.{column}, {folded} "
+    "FROM excerpts_search CROSS JOIN excerpts AS e ON e.rowid = excerpts_search.rowid "
+    "WHERE excerpts_search MATCH :match AND e.run_id = :run_id"
+)
+
+
+def _candidates(
+    store: Store, run_id: str, questions: Sequence[str] | None, column: str, words: Sequence[str], indexed: bool
+) -> Sequence[Sequence[Any]]:
+    """(question, excerpt_id, respondent_id, ``column``, folded text) of the run's excerpts (of ``questions``) that
+    may hold ``words`` in ``column`` (``folded`` or ``lemmas_folded``): through SQLite's full-text index when the
+    store has it, else ``LIKE`` (PostgreSQL's trigram indexes serve it)."""
     with store.session() as s:
-        columns = (ExcerptRow.excerpt_id, ExcerptRow.question, ExcerptRow.respondent_id, ExcerptRow.text)
-        rows = s.execute(select(*columns, ExcerptRow.folded).where(and_(*conditions))).all()
-    for excerpt_id, question, respondent_id, text, folded in rows:
-        match = pattern.search(folded or fold(text))
-        if match:
-            hits.append(Hit(excerpt_id, question, respondent_id, text, match.start(), match.end()))
-    return _ordered(hits)
+        expression = _match_expression(column, words)
+        if indexed and expression is not None and has_search_index(s.connection()):
+            params: dict[str, str] = {"match": expression, "run_id": run_id}
+            sql = _MATCH.format(column=column, folded="NULL" if column == "folded" else "e.folded")
+            if questions:
+                params |= {f"q{i}": q for i, q in enumerate(questions)}
+                sql += " AND e.question IN (" + ", ".join(f":q{i}" for i in range(len(questions))) + ")"
+            return _fetch(s, sql, params)
+        target = getattr(ExcerptRow, column)
+        conditions = [ExcerptRow.run_id == run_id]
+        if questions:
+            conditions.append(ExcerptRow.question.in_(list(questions)))
+        for w in words:
+            conditions.append(target.like(f"%{_escape_like(w.removesuffix('*'))}%", escape="\\"))
+        folded = ExcerptRow.folded if column != "folded" else null()
+        columns = (ExcerptRow.question, ExcerptRow.excerpt_id, ExcerptRow.respondent_id, target, folded)
+        compiled = (
+            select(*columns)
+            .where(and_(*conditions))
+            .compile(dialect=s.get_bind().dialect, compile_kwargs={"render_postcompile": True})
+        )
+        params = compiled.params
+        return _fetch(
+            s, str(compiled), [params[k] for k in compiled.positiontup or ()] if compiled.positional else params
+        )
+
+
+def _fetch(s: Session, sql: str, params: Sequence[Any] | dict[str, Any]) -> Sequence[Sequence[Any]]:
+    """The rows of ``sql`` through the driver's own cursor: plain tuples, without a Row object each (a common word
+    finds tens of thousands of excerpts: this halves the time on PostgreSQL)."""
+    cursor = s.connection().connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def search_words(
+    store: Store, run_id: str, query: str, questions: Sequence[str] | None = None, *, indexed: bool = True
+) -> list[Hit]:
+    """The excerpts of ``run_id`` (of ``questions`` when given) where the query's words follow each other
+    (``indexed=False``: without SQLite's full-text index, the benchmark's baseline)."""
+    words = query_words(query)
+    search = _pattern(words).search
+    rows = _candidates(store, run_id, questions, "folded", words, indexed)
+    hits = [Hit(q, e, r, *m.span()) for q, e, r, folded, _ in rows if (m := search(folded or ""))]
+    hits.sort()
+    return hits
 
 
 def search_lemmas(
-    store: Store, run_id: str, lemmas: Sequence[str], questions: Sequence[str] | None = None
+    store: Store, run_id: str, lemmas: Sequence[str], questions: Sequence[str] | None = None, *, indexed: bool = True
 ) -> list[Hit]:
     """The excerpts whose content lemmas hold ``lemmas`` in this order, one after the other (the stop words that
-    the lemmas leave out may stand between them in the text)."""
+    the lemmas leave out may stand between them in the text); case and accents ignored."""
     wanted = [fold(x) for x in lemmas if x]
     if not wanted:
         raise SearchError("aucun mot plein dans la recherche (les mots outils ne se cherchent pas en lemmes)")
-    padded = literal(" ") + ExcerptRow.lemmas + literal(" ")
-    conditions = [ExcerptRow.run_id == run_id]
-    if questions:
-        conditions.append(ExcerptRow.question.in_(list(questions)))
-    conditions += [padded.like(f"% {_escape_like(x)} %", escape="\\") for x in wanted]
-    with store.session() as s:
-        columns = (ExcerptRow.excerpt_id, ExcerptRow.question, ExcerptRow.respondent_id, ExcerptRow.text)
-        rows = s.execute(select(*columns, ExcerptRow.folded, ExcerptRow.lemmas).where(and_(*conditions))).all()
     hits = []
     n = len(wanted)
-    for excerpt_id, question, respondent_id, text, folded, lemma_text in rows:
-        have = [fold(x) for x in lemma_text.split()]
+    place = _starting(wanted[0][: max(3, min(5, len(wanted[0]) - 1))], r"[\w'’-]*").search
+    for question, excerpt_id, respondent_id, lemma_text, folded in _candidates(
+        store, run_id, questions, "lemmas_folded", wanted, indexed
+    ):
+        have = (lemma_text or "").split()
         if not any(have[i : i + n] == wanted for i in range(len(have) - n + 1)):
             continue
-        start, end = _place(folded or fold(text), wanted[0])
-        hits.append(Hit(excerpt_id, question, respondent_id, text, start, end))
-    return _ordered(hits)
+        # where the first word sharing the lemma's stem (its first five letters at most) stands in the text
+        match = place(folded or "")
+        start, end = (match.start(), match.end()) if match else (-1, -1)
+        hits.append(Hit(question, excerpt_id, respondent_id, start, end))
+    hits.sort()
+    return hits
 
 
-def _place(folded: str, lemma: str) -> tuple[int, int]:
-    """Where the first word sharing the lemma's stem stands in the text (the lemma's first five letters at most)."""
-    stem = lemma[: max(3, min(5, len(lemma) - 1))]
-    match = re.search(r"(?<![\w])" + re.escape(stem) + r"[\w'’-]*", folded)
-    return (match.start(), match.end()) if match else (-1, -1)
-
-
-def _ordered(hits: list[Hit]) -> list[Hit]:
-    return sorted(hits, key=lambda h: (h.question, h.excerpt_id))
+def excerpt_texts(store: Store, run_id: str, excerpt_ids: Sequence[str]) -> dict[str, str]:
+    """The texts of some excerpts of a run (the hits shown), by excerpt id."""
+    texts: dict[str, str] = {}
+    with store.session() as s:
+        for start in range(0, len(excerpt_ids), 500):
+            chunk = list(excerpt_ids[start : start + 500])
+            stmt = select(ExcerptRow.excerpt_id, ExcerptRow.text).where(
+                ExcerptRow.run_id == run_id, ExcerptRow.excerpt_id.in_(chunk)
+            )
+            texts.update(s.execute(stmt).all())
+    return texts

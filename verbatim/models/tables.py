@@ -86,6 +86,7 @@ class ExcerptRow(Base):
     lemmas: Mapped[str] = mapped_column(Text)  # space-separated
     # the text lower-cased and without accents, character for character (same length: offsets hold), for search
     folded: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lemmas_folded: Mapped[str | None] = mapped_column(Text, nullable=True)  # the lemmas so, for search
 
 
 class ThemeRow(Base):

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, text
 
 from verbatim.errors import StoreError
-from verbatim.models.store import Store
+from verbatim.models.store import Store, index_excerpts
 from verbatim.models.tables import Base, DecisionRow
 
 BATCH = 2_000
@@ -87,6 +87,7 @@ def copy_store(source: Store, target: Store) -> Copied:
                     text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
                          f"COALESCE((SELECT MAX({column.name}) FROM {table.name}), 0) + 1, false)")
                 )  # fmt: skip
+        index_excerpts(dst)
         copied, checksum = _tally(src), _checksum(src)
     after = counts(target)
     if copied != after:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from verbatim.models.decisions import QuestionState, User
 from verbatim.models.review import QUEUE, Decision, DecisionKind
 from verbatim.web.data import BadInput, NotFound, ReviewData, active_theme
-from verbatim.web.pages import theme_name
+from verbatim.web.pages import MAX_LABEL, theme_name
 
 #: The actions on one excerpt, as the forms and the API name them.
 EXCERPT_ACTIONS = ("accept", "reject", "recode", "no_theme")
@@ -194,3 +194,55 @@ def decide_many(
     decisions = data.log.decide_many(state.run_id, state.question, me.name, items)
     verb = {"accept": "accepté(s)", "reject": "rejeté(s)", "recode": "recodé(s)"}[action]
     return Outcome(decisions[0], f"{len(excerpt_ids)} extrait(s) {verb}.", conflict_message(data, state, decisions))
+
+
+@dataclass(frozen=True)
+class FamilyChange:
+    """What a change to the families did: the decision appended (None: nothing to change) and what to say."""
+
+    decision: Decision | None
+    message: str
+    family_id: int
+
+
+def rename_family(data: ReviewData, state: QuestionState, me: User, family_id: int, label: str) -> FamilyChange:
+    """Family ``family_id`` of the question gets the name ``label`` (a decision, unless it has it already)."""
+    if family_id not in state.families:
+        raise NotFound(f"La famille n° {family_id} n'existe pas dans cette question.")
+    label = _family_label(label, "nom de la famille")
+    if label == state.families[family_id].label:
+        return FamilyChange(None, "Rien à changer : la famille porte déjà ce nom.", family_id)
+    decision = data.log.rename_family(state.run_id, state.question, me.name, family_id, label)
+    return FamilyChange(decision, f"Famille renommée « {label} ».", family_id)
+
+
+def move_to_family(
+    data: ReviewData, state: QuestionState, me: User, theme_id: int, family_id: int | None, new_label: str = ""
+) -> FamilyChange:
+    """Theme ``theme_id`` goes into family ``family_id``, or into a new family named ``new_label`` when
+    ``family_id`` is None (a decision, unless it is in that family already)."""
+    active_theme(state, theme_id)
+    if family_id is None:
+        label = _family_label(new_label, "nom de la nouvelle famille")
+        decision = data.log.move_to_family(state.run_id, state.question, me.name, theme_id, None, label)
+    else:
+        if family_id not in state.families:
+            raise BadInput(f"La famille n° {family_id} n'existe pas dans cette question.")
+        current = state.family_of(theme_id)
+        if current is not None and current.family_id == family_id:
+            return FamilyChange(None, "Rien à changer : le thème est déjà dans cette famille.", family_id)
+        decision = data.log.move_to_family(state.run_id, state.question, me.name, theme_id, family_id)
+        label = state.families[family_id].label
+    moved_to = int(decision.family_id or 0)
+    said = f"« {theme_name(state.themes, theme_id)} » est maintenant dans la famille « {label} »."
+    return FamilyChange(decision, said, moved_to)
+
+
+def _family_label(label: str, what: str) -> str:
+    """The name as the forms take it: trimmed, required, ``MAX_LABEL`` characters at most."""
+    label = label.strip()
+    if not label:
+        raise BadInput(f"Champ manquant : {what}.")
+    if len(label) > MAX_LABEL:
+        raise BadInput(f"{what.capitalize()} : {MAX_LABEL} caractères au plus (ici {len(label)}).")
+    return label

@@ -3,6 +3,7 @@ suggestions for the review queue, and the double-coding samples."""
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections import Counter
@@ -185,11 +186,9 @@ class ReviewData:
         return views[0]
 
     def specificities(self, run_id: str, question: str) -> list[Specificity]:
-        """Every theme x attribute value cell of the question, as the specificities export computes it."""
-        from verbatim.formats.exports import load_run, question_specificities
-
-        run = load_run(self.store, run_id, [question])
-        return question_specificities(run, run.questions[0])
+        """Every theme x attribute value cell of the question, as the specificities export computes it; computed
+        once per state of the question (see :func:`specificities_at`)."""
+        return list(specificities_at(self.store, run_id, question, self.log.position(run_id, question)))
 
     def breakdown(self, state: QuestionState, theme_excerpts: list[str]) -> dict[str, list[BreakdownRow]]:
         """Per respondent attribute: the theme's respondents by value, against all the question's respondents."""
@@ -333,3 +332,16 @@ def active_theme(state: QuestionState, theme_id: int) -> ThemeState:
     if theme is None or not theme.active:
         raise BadInput(f"Le thème n° {theme_id} n'est pas un thème actif de cette question.")
     return theme
+
+
+@functools.lru_cache(maxsize=32)
+def specificities_at(
+    store: Store, run_id: str, question: str, _position: tuple[datetime | None, int, int]
+) -> tuple[Specificity, ...]:
+    """The question's specificities, kept per (store, run, question, position in the decision log): a new decision
+    or machine recode moves the position, so an entry is never served for a state it was not computed from, and
+    each worker process may hold its own. Loading the question is most of the cost (``make bench-theme-page``)."""
+    from verbatim.formats.exports import load_run, question_specificities
+
+    run = load_run(store, run_id, [question])
+    return tuple(question_specificities(run, run.questions[0]))

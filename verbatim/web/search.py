@@ -10,7 +10,7 @@ from typing import Any
 
 from verbatim.models.decisions import QuestionState, User
 from verbatim.models.review import QUEUE
-from verbatim.models.search import Hit, SearchError, search_lemmas, search_words
+from verbatim.models.search import Hit, SearchError, excerpt_texts, search_lemmas, search_words
 from verbatim.web.data import BadInput, ReviewData
 from verbatim.web.pages import theme_name
 
@@ -37,11 +37,20 @@ class Line:
 
 @dataclass
 class Found:
+    """What a search found: every hit kept by the filters (``found``: excerpt id and current theme), counted per
+    theme and per group; concordance ``lines`` for the first ``shown`` of them only."""
+
     query: str
     mode: str
+    n: int = 0
     lines: list[Line] = field(default_factory=list)
+    found: list[tuple[str, int]] = field(default_factory=list)  # (excerpt_id, theme_id) of every hit, in order
     per_theme: list[tuple[int, str, str, int]] = field(default_factory=list)  # number, question, theme, count
     per_group: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # the state of each question with hits, as read for this search: ``whole`` (the log's), ``seen`` (as the user
+    # may see it); the callers reuse them rather than reading the log again
+    whole: dict[str, QuestionState] = field(default_factory=dict)
+    seen: dict[str, QuestionState] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -54,10 +63,17 @@ class Filters:
 
 
 def run_search(
-    data: ReviewData, run_id: str, me: User, query: str, mode: str = "mots", f: Filters | None = None
+    data: ReviewData,
+    run_id: str,
+    me: User,
+    query: str,
+    mode: str = "mots",
+    f: Filters | None = None,
+    shown: int | None = None,
 ) -> Found:
     """Every excerpt of the run matching ``query`` (``mode``: ``mots`` as written, ``lemmes`` on lemmas), narrowed
-    by the filters; ``BadInput`` in words for a query that cannot be searched."""
+    by the filters, with concordance lines for the first ``shown`` hits (all when None); ``BadInput`` in words for
+    a query that cannot be searched."""
     run = data.run(run_id)
     f = f or Filters()
     if mode not in MODES:
@@ -76,10 +92,19 @@ def run_search(
         raise BadInput(f"Recherche impossible : {exc}.") from None
     attributes = data.attributes(run_id)
     numbers = {q: n for n, q in enumerate(run.questions, start=1)}
-    states: dict[str, QuestionState] = {}
     found = Found(query, mode)
+
+    def seen(question: str) -> QuestionState:  # read once per question with hits
+        if question not in found.seen:
+            found.whole[question] = whole = data.state(run_id, question)
+            found.seen[question] = data.state_for(run_id, question, me, whole)
+        return found.seen[question]
+
+    kept: list[tuple[Hit, int, str]] = []
+    themes: Counter[tuple[int, str, str]] = Counter()
+    groups: dict[str, Counter[str]] = {}
     for hit in hits:
-        state = states.get(hit.question) or states.setdefault(hit.question, data.state_for(run_id, hit.question, me))
+        state = seen(hit.question)
         code = state.codes.get(hit.excerpt_id)
         theme_id = code.theme_id if code else QUEUE
         status = str(code.status) if code else "queued"
@@ -90,18 +115,30 @@ def run_search(
             continue
         if f.attribute and str(who.get(f.attribute, "")) != (f.value or ""):
             continue
-        found.lines.append(_line(hit, numbers[hit.question], state, theme_id, status, who))
-    themes = Counter((line.number, line.question, line.theme) for line in found.lines)
+        kept.append((hit, theme_id, status))
+        themes[(numbers[hit.question], hit.question, theme_name(state.themes, theme_id))] += 1
+        for name, value in who.items():
+            groups.setdefault(name, Counter())[str(value) or "(vide)"] += 1
+    found.n = len(kept)
+    found.found = [(hit.excerpt_id, theme_id) for hit, theme_id, _ in kept]
+    page = kept if shown is None else kept[:shown]
+    texts = excerpt_texts(data.store, run_id, [hit.excerpt_id for hit, _, _ in page])
+    found.lines = [
+        _line(hit, texts.get(hit.excerpt_id, ""), numbers[hit.question], found.seen[hit.question], theme_id, status,
+              attributes.get(hit.respondent_id, {}))
+        for hit, theme_id, status in page
+    ]  # fmt: skip
     found.per_theme = sorted(((n, q, t, c) for (n, q, t), c in themes.items()), key=lambda x: (x[0], -x[3], x[2]))
-    names = sorted({k for line in found.lines for k in line.attributes})
-    for name in names:
-        counts = Counter(str(line.attributes.get(name, "")) or "(vide)" for line in found.lines)
-        found.per_group[name] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    for name in sorted(groups):
+        counts = groups[name]
+        counts["(vide)"] += found.n - sum(counts.values())  # respondents without this attribute
+        found.per_group[name] = sorted(((v, c) for v, c in counts.items() if c), key=lambda kv: (-kv[1], kv[0]))
     return found
 
 
-def _line(hit: Hit, number: int, state: QuestionState, theme_id: int, status: str, who: dict[str, Any]) -> Line:
-    text = hit.text
+def _line(
+    hit: Hit, text: str, number: int, state: QuestionState, theme_id: int, status: str, who: dict[str, Any]
+) -> Line:
     start, end = (hit.start, hit.end) if hit.start >= 0 else (0, 0)
     left = text[max(0, start - CONTEXT) : start]
     right = text[end : end + CONTEXT]

@@ -8,15 +8,26 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from verbatim.models import agreement
 from verbatim.models.decisions import User
 from verbatim.models.review import QUEUE, DecisionKind
-from verbatim.web.actions import decide_excerpt
-from verbatim.web.api.schemas import DecisionIn, DecisionOut, Problem, QuestionOut, RunDetail, RunSummary, ThemeOut
+from verbatim.web.actions import FamilyChange, decide_excerpt, move_to_family, rename_family
+from verbatim.web.api.schemas import (
+    DecisionIn,
+    DecisionOut,
+    FamilyChangeOut,
+    FamilyRenameIn,
+    Problem,
+    QuestionOut,
+    RunDetail,
+    RunSummary,
+    ThemeFamilyIn,
+    ThemeOut,
+)
 from verbatim.web.api.security import ApiWriter, api_user
-from verbatim.web.data import NotFound
+from verbatim.web.data import BadInput, NotFound, ReviewData
 from verbatim.web.downloads import export_file, send
 from verbatim.web.pages import data_of
 from verbatim.web.search import Filters, run_search
@@ -150,6 +161,67 @@ def post_decision(request: Request, run_id: str, body: DecisionIn, me: ApiWriter
     )
 
 
+FAMILY_REFUSALS: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    403: {"model": Problem, "description": "a viewer's token"},
+    422: {"model": Problem, "description": "a name missing or too long, a theme or family not in the question"},
+}
+
+
+def _family_out(data: ReviewData, run_id: str, question: str, change: FamilyChange, theme_id: int | None = None
+                ) -> FamilyChangeOut:  # fmt: skip
+    family = data.state(run_id, question).families.get(change.family_id)
+    decision = change.decision
+    return FamilyChangeOut(
+        decision_id=decision.id if decision else None, run_id=run_id, question=question, family_id=change.family_id,
+        family=family.label if family else "", theme_id=theme_id, coder=decision.coder if decision else None,
+        created_at=decision.created_at if decision else None, message=change.message,
+    )  # fmt: skip
+
+
+@router.post(
+    "/runs/{run_id}/questions/{number}/families/{family_id}/rename",
+    summary="Renommer une famille de thèmes (une décision, dans l'historique)",
+    responses={**FAMILY_REFUSALS, 200: {"description": "the family has that name already: nothing appended"}},
+    status_code=201,
+)
+def post_family_rename(
+    request: Request, response: Response, run_id: str, number: int, family_id: int, body: FamilyRenameIn,
+    me: ApiWriter,
+) -> FamilyChangeOut:  # fmt: skip
+    """``number``: the question's (1, 2…, as in ``GET /runs/{run_id}``); ``family_id``: a family of that question
+    (each theme's ``family_id`` there)."""
+    data = data_of(request)
+    _run, question = data.question(run_id, number)
+    change = rename_family(data, data.state(run_id, question), me, family_id, body.label)
+    if change.decision is None:
+        response.status_code = 200
+    return _family_out(data, run_id, question, change)
+
+
+@router.post(
+    "/runs/{run_id}/questions/{number}/themes/{theme_id}/family",
+    summary="Changer un thème de famille, vers une famille existante ou nouvelle (une décision)",
+    responses={**FAMILY_REFUSALS, 200: {"description": "the theme is in that family already: nothing appended"}},
+    status_code=201,
+)
+def post_theme_family(
+    request: Request, response: Response, run_id: str, number: int, theme_id: int, body: ThemeFamilyIn,
+    me: ApiWriter,
+) -> FamilyChangeOut:  # fmt: skip
+    """``{"family_id": 2}`` moves the theme into family 2 of its question; ``{"new_label": "..."}`` into a new
+    family of that name."""
+    data = data_of(request)
+    _run, question = data.question(run_id, number)
+    state = data.state(run_id, question)
+    if body.family_id is not None and body.new_label.strip():
+        raise BadInput("Donnez soit family_id (une famille existante), soit new_label (une nouvelle), pas les deux.")
+    change = move_to_family(data, state, me, theme_id, body.family_id, body.new_label)
+    if change.decision is None:
+        response.status_code = 200
+    return _family_out(data, run_id, question, change, theme_id)
+
+
 @router.get(
     "/runs/{run_id}/search",
     summary="Chercher un mot ou une expression dans les extraits (concordance, comptes par thème et par groupe)",
@@ -170,12 +242,13 @@ def search(
 ) -> dict[str, Any]:
     """Each hit with its context (``left``, ``match``, ``right``), theme, status and respondent; counts per theme
     and per group. Case and accents are ignored."""
-    found = run_search(data_of(request), run_id, me, q, mode, Filters(question, theme, attribute, value, status))
+    filters = Filters(question, theme, attribute, value, status)
+    found = run_search(data_of(request), run_id, me, q, mode, filters, shown=limit)
     return {
         "query": found.query,
         "mode": found.mode,
-        "n": len(found.lines),
-        "hits": [asdict(line) for line in found.lines[:limit]],
+        "n": found.n,
+        "hits": [asdict(line) for line in found.lines],
         "per_theme": [{"question": qn, "theme": t, "n": c} for _, qn, t, c in found.per_theme],
         "per_group": {a: dict(counts) for a, counts in found.per_group.items()},
     }

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from verbatim.web.pages import MAX_LABEL
+
 
 class RunSummary(BaseModel):
     run_id: str
@@ -73,6 +75,35 @@ class DecisionOut(BaseModel):
     action: str
     theme_id: int = Field(description="the excerpt's theme after the decision (-1: the review queue)")
     conflict_with_id: int | None = Field(description="a decision by someone else you had not seen, if any")
+    message: str
+
+
+class FamilyRenameIn(BaseModel):
+    """A family's new name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1, max_length=MAX_LABEL, examples=["Outils et équipement"])
+
+
+class ThemeFamilyIn(BaseModel):
+    """The family a theme goes into: an existing one (``family_id``), or a new one (``new_label``, no family_id)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    family_id: int | None = Field(default=None, description="a family of the theme's question")
+    new_label: str = Field(default="", max_length=MAX_LABEL, description="the name of a new family (no family_id)")
+
+
+class FamilyChangeOut(BaseModel):
+    decision_id: int | None = Field(description="the decision appended to the log; null: nothing to change")
+    run_id: str
+    question: str
+    family_id: int = Field(description="the family renamed, or the one the theme is in now")
+    family: str = Field(description="that family's name now")
+    theme_id: int | None = Field(default=None, description="the theme moved (moves only)")
+    coder: str | None = Field(description="who decided (the token's account)")
+    created_at: datetime | None = Field(description="when (UTC)")
     message: str
 
 

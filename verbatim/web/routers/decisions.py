@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from verbatim.models import blind
 from verbatim.models.review import DecisionKind, undone
+from verbatim.web import actions
 from verbatim.web.actions import decide_excerpt, decide_many, excerpt_in, new_theme
 from verbatim.web.data import BadInput, NotFound, active_theme
 from verbatim.web.once import Once
@@ -128,15 +129,9 @@ def rename_family(request: Request, me: Once, form: Form, run_id: str, number: i
     """A family of themes gets a new name (a decision)."""
     data = data_of(request)
     _run, question = data.question(run_id, number)
-    state = data.state(run_id, question)
-    if family_id not in state.families:
-        raise NotFound(f"La famille n° {family_id} n'existe pas dans cette question.")
     label = text(form, "label", "nom de la famille", limit=MAX_LABEL)
-    if label == state.families[family_id].label:
-        flash(request, "Rien à changer : la famille porte déjà ce nom.")
-    else:
-        data.log.rename_family(run_id, question, me.name, family_id, label)
-        flash(request, f"Famille renommée « {label} ».")
+    change = actions.rename_family(data, data.state(run_id, question), me, family_id, label)
+    flash(request, change.message)
     return redirect(next_url(form, f"/runs/{quote(run_id)}/q/{number}#famille-{family_id}"))
 
 
@@ -147,22 +142,12 @@ def move_to_family(request: Request, me: Once, form: Form, run_id: str, number: 
     _run, question = data.question(run_id, number)
     state = data.state(run_id, question)
     active_theme(state, theme_id)
-    choice = form.get("family")
-    if choice == "new":
+    if form.get("family") == "new":
         label = text(form, "new_label", "nom de la nouvelle famille", limit=MAX_LABEL)
-        decision = data.log.move_to_family(run_id, question, me.name, theme_id, None, label)
+        change = actions.move_to_family(data, state, me, theme_id, None, label)
     else:
-        family_id = integer(form, "family", "famille")
-        if family_id not in state.families:
-            raise BadInput(f"La famille n° {family_id} n'existe pas dans cette question.")
-        current = state.family_of(theme_id)
-        if current is not None and current.family_id == family_id:
-            flash(request, "Rien à changer : le thème est déjà dans cette famille.")
-            return redirect(next_url(form, f"/runs/{quote(run_id)}/q/{number}/themes/{theme_id}"))
-        decision = data.log.move_to_family(run_id, question, me.name, theme_id, family_id)
-    family = data.state(run_id, question).families.get(int(decision.family_id or 0))
-    name = family.label if family else ""
-    flash(request, f"« {theme_name(state.themes, theme_id)} » est maintenant dans la famille « {name} ».")
+        change = actions.move_to_family(data, state, me, theme_id, integer(form, "family", "famille"))
+    flash(request, change.message)
     return redirect(next_url(form, f"/runs/{quote(run_id)}/q/{number}/themes/{theme_id}"))
 
 

@@ -37,8 +37,12 @@ def search_page(
     data = data_of(request)
     run = data.run(run_id)
     filters = _filters(question, theme, attribut, valeur, statut)
-    found = run_search(data, run_id, me, q, mode, filters) if q.strip() else None
-    state = data.state_for(run_id, run.questions[filters.number - 1], me) if filters.number else None
+    found = run_search(data, run_id, me, q, mode, filters, shown=SHOWN) if q.strip() else None
+    state = None
+    if filters.number:  # the question's themes, for the theme filter (read by the search when it found something)
+        question = run.questions[filters.number - 1]
+        state = found.seen.get(question) if found else None
+        state = state or data.state_for(run_id, question, me)
     attributes = sorted({k for a in data.attributes(run_id).values() for k in a})
     return render(request, "search.html", SHOWN=SHOWN, me=me, run=run, found=found, f=filters, q=q, mode=mode,
                   state=state, attributes=attributes)  # fmt: skip
@@ -53,16 +57,16 @@ def recode_found(request: Request, me: Once, form: Form, run_id: str) -> Respons
     filters = _filters(get["question"], get["theme"], get["attribut"], get["valeur"], get["statut"])
     if filters.number is None:
         raise BadInput("Choisissez une question : on recode vers un thème de cette question.")
-    found = run_search(data, run_id, me, text(form, "q", "recherche"), get["mode"] or "mots", filters)
+    found = run_search(data, run_id, me, text(form, "q", "recherche"), get["mode"] or "mots", filters, shown=0)
     to_theme = int(text(form, "to_theme", "thème cible")) if str(form.get("to_theme") or "").isdigit() else None
     if to_theme is None:
         raise BadInput("Choisissez le thème vers lequel recoder les extraits trouvés.")
-    state = data.state(run_id, run.questions[filters.number - 1])
-    ids = [line.excerpt_id for line in found.lines if line.theme_id != to_theme]
+    ids = [excerpt_id for excerpt_id, theme_id in found.found if theme_id != to_theme]
     if not ids:
         flash(request, "Tous les extraits trouvés sont déjà dans ce thème : rien à recoder.")
     else:
-        outcome = decide_many(data, state, me, ids, "recode", to_theme)
+        question = run.questions[filters.number - 1]
+        outcome = decide_many(data, found.whole[question], me, ids, "recode", to_theme)
         flash(request, outcome.message)
         if outcome.conflict:
             flash(request, outcome.conflict, conflict=True)
