@@ -25,6 +25,7 @@ The rules, in order:
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -326,3 +327,206 @@ def summarise_theme(
     by_centrality = [texts[i] for i in np.lexsort((np.arange(len(texts)), -(vectors @ centroid)))]
     description = describe(describing_excerpt([texts[i] for i in chosen] + by_centrality))
     return ThemeSummary(description, keywords, chosen)
+
+
+# -- labels from the phrases respondents wrote ------------------------------------------------------------------------
+#: Central excerpts of a theme parsed for its label's phrases.
+CENTRAL_EXCERPTS = 30
+#: A second phrase joins the label when it scores at least this share of the first's.
+SECOND_SHARE = 0.5
+#: A longer phrase replaces a shorter one it contains when it carries at least this share of its excerpts.
+SUBSUMES = 0.35
+#: A phrase of several content words counts this much more than a single word.
+PHRASE_BONUS = 1.5
+#: Each word beyond three multiplies a phrase's score by this.
+LONG_PENALTY = 0.85
+#: Most words in a label of two phrases.
+MAX_LABEL_WORDS = 8
+#: Words that end a fallback label only as the front of something ("manque de", "pas de").
+_DANGLING = frozenset(
+    {"de", "d'", "du", "des", "la", "le", "les", "l'", "un", "une", "à", "au", "aux", "en", "pour", "par", "sur",
+     "avec", "sans", "dans", "et", "ou", "ni", "ne", "n'", "pas", "non", "plus", "jamais", "que", "qui", "très"}
+)  # fmt: skip
+
+
+import os
+_DEBUG = os.environ.get("LABEL_DEBUG")
+
+
+@dataclass
+class _Candidate:
+    """A phrase key within one group: its surfaces in the central excerpts and its scores."""
+
+    key: tuple[str, ...]
+    surfaces: Counter[str]
+    first_seen: dict[str, int]  # surface -> rank of the most central excerpt that carries it
+    weights: list[float]  # centrality weight of each central excerpt that carries it
+    verbal: bool
+    count: int = 0  # excerpts of the group that carry it
+    score: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return min(self.surfaces, key=lambda s: (-self.surfaces[s], self.first_seen[s], s))
+
+
+def _ngrams(words: Sequence[str], longest: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + n]) for n in range(1, longest + 1) for i in range(len(words) - n + 1)}
+
+
+def _alike(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Two phrase keys say the same thing: the same lemmas, up to order and endings."""
+    return len(a) == len(b) and all(_covers(b, w) for w in a) and all(_covers(a, w) for w in b)
+
+
+def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    return any(same_term(x, y) for x in a for y in b)
+
+
+def plain(text: str) -> str:
+    """Text compared without case, accents, extra spaces or curly apostrophes."""
+    return " ".join(_plain(text).replace("’", "'").split())
+
+
+def label_parts(label: str) -> list[str]:
+    """The phrases a label joins ("Ordinateurs lents, pannes" -> ["Ordinateurs lents", "pannes"])."""
+    return [part.strip() for part in label.split(", ") if part.strip()]
+
+
+def written_in(part: str, texts: Sequence[str]) -> bool:
+    """True when ``part`` occurs word for word (case and accents aside) in one of ``texts``."""
+    wanted = re.compile(rf"(?<!\w){re.escape(plain(part))}(?!\w)")
+    return any(wanted.search(plain(t)) for t in texts)
+
+
+def fallback_label(text: str, max_words: int = 6) -> str:
+    """A label from an excerpt with no phrase: its first words (up to the first punctuation), without the
+    articles, prepositions or negations they would end on."""
+    words: list[str] = []
+    for word in text.split()[:max_words]:
+        stripped = word.strip(".,;:!?…()«»\"'-–—•*/")
+        if stripped != word.lstrip("«(\"'") and stripped:
+            words.append(stripped)
+            break
+        if not stripped:  # punctuation alone: skipped at the start, the end of the label after
+            if words:
+                break
+            continue
+        words.append(stripped)
+    while words and plain(words[-1]) in {plain(w) for w in _DANGLING}:
+        words.pop()
+    label = " ".join(words)
+    return label[:1].upper() + label[1:] if label else "Sans mots-clés"
+
+
+def phrase_labels(
+    texts: Sequence[str],
+    lemmas: Sequence[Sequence[str]],
+    members: Sequence[Sequence[int]],
+    central: Sequence[Sequence[int]],
+    common: Collection[str] = (),
+) -> list[str]:
+    """One label per group of excerpts (the themes, or the families, of a question), from the phrases respondents
+    wrote (:mod:`verbatim.nlp.phrases`).
+
+    ``texts`` and ``lemmas`` are every excerpt of the question; ``members`` the excerpts of each group, ``central``
+    those parsed for phrases, most central first (:data:`CENTRAL_EXCERPTS` of them is plenty). A phrase's score in
+    a group is its c-TF-IDF (the share of the group's excerpts whose lemmas carry its key, times
+    ``log(1 + A / f)``, ``A`` the mean group size and ``f`` the question's excerpts that carry it), times how
+    central the excerpts that wrote it are (1 for the most central, down to 0.5), times ``1 + 0.5 * (words - 1)``
+    for a key of several lemmas (a phrase says more than its head noun: "manque de formation" beside
+    "formation"); a key of weak words or of the question's subject (``common``) counts a tenth. Each group takes
+    its best phrase not taken by another group (the group where a phrase scores highest takes it first), then a
+    second one when it scores at least :data:`SECOND_SHARE` of the first and shares no word with it. A phrase is
+    shown as it was most often written; the label starts with a capital.
+    """
+    from verbatim.nlp.phrases import MAX_KEY, excerpt_phrases
+
+    n_groups = len(members)
+    group_of = np.full(len(texts), -1, dtype=int)
+    for g, rows in enumerate(members):
+        group_of[list(rows)] = g
+    parsed = excerpt_phrases([texts[i] for rows in central for i in rows])
+    candidates: list[dict[tuple[str, ...], _Candidate]] = []
+    position = 0
+    for rows in central:
+        found: dict[tuple[str, ...], _Candidate] = {}
+        for rank in range(len(rows)):
+            weight = 1.0 - 0.5 * rank / max(len(rows), 1)
+            seen: set[tuple[str, ...]] = set()
+            for phrase in parsed[position + rank]:
+                c = found.setdefault(phrase.key, _Candidate(phrase.key, Counter(), {}, [], phrase.verbal))
+                c.surfaces[phrase.text] += 1
+                c.first_seen.setdefault(phrase.text, rank)
+                if phrase.key not in seen:
+                    c.weights.append(weight)
+                    seen.add(phrase.key)
+        position += len(rows)
+        candidates.append(found)
+    keys = {k for found in candidates for k in found}
+    carriers: dict[tuple[str, ...], list[int]] = {k: [] for k in keys}
+    for i, words in enumerate(lemmas):
+        for gram in _ngrams(words, MAX_KEY) & keys:
+            carriers[gram].append(i)
+    for g, found in enumerate(candidates):
+        size = max(len(members[g]), 1)
+        raw: dict[tuple[str, ...], float] = {}
+        for key, c in found.items():
+            c.count = max(int(np.sum(group_of[carriers[key]] == g)), len(c.weights))
+            overall = max(len(carriers[key]), c.count)
+            weak = all(w in WEAK_WORDS or w in common or w in NEGATIONS for w in key)
+            raw[key] = (
+                (c.count / size)
+                * (c.count / overall)
+                * float(np.mean(c.weights))
+                * (0.1 if weak else 1.0)
+                * (0.25 if c.count < 2 <= size // 5 else 1.0)
+            )
+        for key, c in found.items():
+            # A phrase that carries a good share of the excerpts of a shorter one it contains says it better
+            # ("manque de formation" for "formation"): it takes that one's score.
+            best = raw[key]
+            for n in range(1, len(key)):
+                for i in range(len(key) - n + 1):
+                    shorter = found.get(key[i : i + n])
+                    if shorter is not None and c.count >= SUBSUMES * shorter.count:
+                        best = max(best, raw[shorter.key])
+            words = len(c.text.split())
+            c.score = best * (PHRASE_BONUS if len(key) > 1 else 1.0) * LONG_PENALTY ** max(0, words - 3)
+    ranked = [sorted(found.values(), key=lambda c: (-c.score, c.key)) for found in candidates]
+    if _DEBUG:
+        for g, r in enumerate(ranked):
+            print(g, [(c.text, round(c.score, 3), len(c.weights)) for c in r[:8]])
+    # The lead phrase of each group: the highest scores first, a phrase taken once.
+    lead: list[_Candidate | None] = [None] * n_groups
+    pairs = sorted(
+        ((c.score, g, c.key) for g, found in enumerate(ranked) for c in found), key=lambda p: (-p[0], p[1], p[2])
+    )
+    taken: list[tuple[str, ...]] = []
+    for _, g, key in pairs:
+        if lead[g] is None and not any(_alike(key, t) for t in taken):
+            lead[g] = candidates[g][key]
+            taken.append(key)
+    labels = []
+    for g in range(n_groups):
+        first = lead[g]
+        if first is None:
+            rows = central[g] or members[g]
+            labels.append(fallback_label(texts[rows[0]]) if len(rows) else "Sans mots-clés")
+            continue
+        items = [first.text]
+        second = next(
+            (c for c in ranked[g] if c is not first and not _overlap(c.key, first.key)),
+            None,
+        )
+        # A single word says little: a second phrase joins it more readily.
+        share = SECOND_SHARE if len(first.key) > 1 else SECOND_SHARE / 2
+        if (
+            second is not None
+            and second.score >= share * first.score
+            and len(first.text.split()) + len(second.text.split()) <= MAX_LABEL_WORDS
+        ):
+            items.append(second.text)
+        label = ", ".join(items)
+        labels.append(label[:1].upper() + label[1:])
+    return labels
