@@ -21,7 +21,8 @@ word for word (case and accents aside) in their theme's texts. Then: stability o
 the multi-theme check (synthetic two-idea answers split into excerpts, with three seeds: mean and minimum), and the
 labels of the themes of MEL and of one Grand Débat question.
 
-Options: ``--only wikit,mel`` limits the corpora; ``--skip-extras`` skips stability, multi-theme and the label lists of MEL and Grand Débat (not the label table).
+Options: ``--only wikit,mel`` limits the corpora; ``--skip-extras`` skips stability, multi-theme and the label lists
+of MEL and of a Grand Débat question (not the label table).
 """
 
 from __future__ import annotations

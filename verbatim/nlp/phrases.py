@@ -67,7 +67,7 @@ class Phrase:
 
 def _adjective(token: Token) -> list[Token]:
     """An adjective (or a participle used as one) with the adverbs that qualify it ("non sécurisée")."""
-    if token.pos_ not in {"ADJ", "VERB"} or (token.pos_ == "VERB" and token.morph.get("VerbForm") != ["Part"]):
+    if token.pos_ not in {"ADJ", "VERB"} or (token.pos_ == "VERB" and token.morph.get("VerbForm", []) != ["Part"]):
         return []
     words = [token]
     for child in token.children:
@@ -127,9 +127,9 @@ def _noun_phrases(noun: Token) -> list[list[Token]]:
 
 
 def _verb_phrases(verb: Token) -> list[list[Token]]:
-    if verb.morph.get("VerbForm") != ["Inf"] or verb.lemma_.lower() in STOP_WORDS:
+    if verb.morph.get("VerbForm", []) != ["Inf"] or verb.lemma_.lower() in STOP_WORDS:
         return []  # "faire des synthèses" says what "synthèses" says
-    phrases = []
+    phrases: list[list[Token]] = []
     for child in verb.children:
         if child.dep_ not in _OBJECT_DEPS or child.pos_ not in _NOUNS or child.i < verb.i:
             continue
@@ -159,17 +159,21 @@ def _acceptable(tokens: Sequence[Token]) -> bool:
         return False
     if (first.lower_ in _NEGATIONS and not denial) or last.lower_ in _NEGATIONS:
         return False
-    if _glued(first.nbor(-1) if first.i > 0 else None, first) or _glued(last, last.nbor(1) if last.i + 1 < len(last.doc) else None):
+    if _glued(first.nbor(-1) if first.i > 0 else None, first) or _glued(
+        last, last.nbor(1) if last.i + 1 < len(last.doc) else None
+    ):
         return False  # a piece of a longer word ("val-de" of "Val-de-Marne")
     return not any(t.is_punct or t.pos_ in {"PUNCT", "SYM", "X"} or t.is_space for t in tokens)
 
 
 def _written(tokens: Sequence[Token], shouting: bool) -> str:
-    """A phrase as shown: whitespace collapsed, lower case except proper nouns and acronyms ("CAF", "Pôle
-    emploi", "Emma Stone"), unless the whole excerpt is in capitals (then everything is lower case)."""
+    """A phrase as shown: whitespace collapsed, lower case except proper nouns, acronyms and words capitalised
+    within a sentence ("CAF", "Pôle emploi", "Amazone"), unless the whole excerpt is in capitals (then everything is
+    lower case)."""
     words = []
     for t in tokens:
-        keep = not shouting and (t.pos_ == "PROPN" or (len(t.text) > 1 and t.text.isupper()))
+        capital = t.text[:1].isupper() and not t.is_sent_start
+        keep = not shouting and (t.pos_ == "PROPN" or capital or (len(t.text) > 1 and t.text.isupper()))
         words.append(t.text_with_ws if keep else t.text_with_ws.lower())
     return " ".join("".join(words).split())
 
@@ -216,7 +220,9 @@ def excerpt_phrases(texts: Iterable[str]) -> list[tuple[Phrase, ...]]:
     parsed: dict[str, tuple[Phrase, ...]] = {}
     if missing:
         nlp = load_pipeline("parse")
-        parsed = {t: phrases_of(doc) for t, doc in zip(missing, nlp.pipe([t[:MAX_CHARS] for t in missing]), strict=True)}
+        parsed = {
+            t: phrases_of(doc) for t, doc in zip(missing, nlp.pipe([t[:MAX_CHARS] for t in missing]), strict=True)
+        }
         with _lock:
             for text, phrases in parsed.items():
                 if len(_cache) >= CACHE_TEXTS:
