@@ -430,6 +430,12 @@ def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return any(same_term(x, y) for x in a for y in b)
 
 
+def _makes_up(phrase: tuple[str, ...], first: tuple[str, ...], second: tuple[str, ...]) -> bool:
+    """True when two keys together, neither alone, hold every word of ``phrase``."""
+    alone = any(all(_covers(key, w) for w in phrase) for key in (first, second))
+    return not alone and all(_covers(first + second, w) for w in phrase)
+
+
 def _gather(central: Sequence[Sequence[int]], texts: Sequence[str]) -> list[dict[tuple[str, ...], _Candidate]]:
     """Each group's phrases, from its central excerpts (weight 1 for the most central, down to 0.5)."""
     from verbatim.nlp.phrases import excerpt_phrases
@@ -544,7 +550,19 @@ def phrase_labels(
             labels.append(fallback_label(texts[rows[0]]) if rows else "Sans mots-clés")
             continue
         items = [first.text]
-        second = next((c for c in ranked[g] if c is not first and not _overlap(c.key, first.key)), None)
+        # The second says something else than the first, and the two do not make up another theme's phrase
+        # ("formation" and "manque" where another theme is "manque de formation").
+        others = [t for t in taken if t != first.key]
+        second = next(
+            (
+                c
+                for c in ranked[g]
+                if c is not first
+                and not _overlap(c.key, first.key)
+                and not any(_makes_up(t, first.key, c.key) for t in others)
+            ),
+            None,
+        )
         share = SECOND_SHARE if len(first.key) > 1 else SECOND_SHARE / 2
         if second is not None and second.score >= share * first.score and first.words + second.words <= MAX_LABEL_WORDS:
             items.append(second.text)
