@@ -438,7 +438,7 @@ def _makes_up(phrase: tuple[str, ...], first: tuple[str, ...], second: tuple[str
 
 def _gather(central: Sequence[Sequence[int]], texts: Sequence[str]) -> list[dict[tuple[str, ...], _Candidate]]:
     """Each group's phrases, from its central excerpts (weight 1 for the most central, down to 0.5)."""
-    from verbatim.nlp.phrases import excerpt_phrases
+    from verbatim.nlp.phrases import excerpt_phrases  # here: importing this module loads no spaCy
 
     parsed = iter(excerpt_phrases([texts[i] for rows in central for i in rows]))
     groups = []
@@ -464,7 +464,7 @@ def _score(
     common: Collection[str],
 ) -> None:
     """Each candidate's score in its group (see :func:`phrase_labels`)."""
-    from verbatim.nlp.phrases import MAX_KEY
+    from verbatim.nlp.phrases import MAX_KEY  # here: importing this module loads no spaCy
 
     group_of = np.full(len(lemmas), -1, dtype=int)
     for g, rows in enumerate(members):
