@@ -7,8 +7,9 @@ loaded once, :data:`MAX_CHARS` characters of an excerpt at most) and remembers w
 A phrase is a contiguous span of an excerpt, kept as written:
 
 * a noun or proper noun, with its adjectives ("zones blanches", "messagerie non sécurisée", "seule connexion"),
-  its flat or fixed parts ("France Travail"), and with or without one complement introduced by a preposition
-  ("manque de formation", "accès à internet", "démarches en ligne");
+  its flat or fixed parts ("France Travail"), with or without one complement introduced by "de", "en" or "sans"
+  ("manque de formation", "démarches en ligne"), and with or without what denies it ("pas d'ordinateur",
+  "aucune aide": its key then holds "pas", so that it is not the noun alone);
 * an infinitive with its object or its complement ("simplifier les démarches", "former les équipes",
   "sensibiliser aux arnaques"): what respondents propose.
 
@@ -89,7 +90,8 @@ def _noun_cores(noun: Token) -> list[list[Token]]:
 
 
 def _introduced(noun: Token) -> list[Token]:
-    """The preposition and article before a complement ("de", "aux", "à la"), or nothing when there is none."""
+    """The preposition and article before a noun's complement ("de", "de la", "en"), or nothing when there is none
+    (or another preposition)."""
     words = [c for c in noun.children if c.dep_ in {"case", "det"} and c.i < noun.i]
     if not any(w.lower_ in _PREPOSITIONS for w in words):
         return []
@@ -104,7 +106,7 @@ def _negated(noun: Token) -> list[Token]:
         if det.lower_ in _DENYING:
             return [det]
         before = det.nbor(-1) if det.i > 0 else None
-        if det.lower_ in {"de", "d'", "d’"} and before is not None and before.lower_ in _NEGATIONS:
+        if det.lower_ in _DE and before is not None and before.lower_ in _NEGATIONS:
             return [before, det]
     return []
 
