@@ -15,11 +15,14 @@ Per corpus, in one process and on the same inputs:
 
 Columns: NMI and ARI over all texts (a queued text counts as its own label ``-1``), coverage (share not queued),
 number of themes, NPMI coherence of each theme's top-10 words over the lemma documents (mean over themes), topic
-diversity (unique share of the top-10 words over themes), seconds. Then: stability over five seeds on each corpus,
+diversity (unique share of the top-10 words over themes), seconds. Then the label table: each theme's label beside
+the human category it matches best (the majority label of its texts), and the share of labels whose parts all occur
+word for word (case and accents aside) in their theme's texts. Then: stability over five seeds on each corpus,
 the multi-theme check (synthetic two-idea answers split into excerpts, with three seeds: mean and minimum), and the
 labels of the themes of MEL and of one Grand Débat question.
 
-Options: ``--only wikit,mel`` limits the corpora; ``--skip-extras`` skips stability, multi-theme and labels.
+Options: ``--only wikit,mel`` limits the corpora; ``--skip-extras`` skips stability, multi-theme and the label lists
+of MEL and of a Grand Débat question (not the label table).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  #
 
 from verbatim.nlp.encoders import EmbeddingCache, USEEncoder, embed  # noqa: E402
 from verbatim.nlp.excerpts import ExcerptSplitter, content_lemmas  # noqa: E402
+from verbatim.nlp.labels import label_parts, written_in  # noqa: E402
 from verbatim.nlp.spacy_pipeline import load_pipeline  # noqa: E402
 from verbatim.nlp.themes import QUEUE, ThemeModel  # noqa: E402
 
@@ -320,6 +324,43 @@ def print_themes(model: ThemeModel, title: str, limit: int = 25) -> None:
         print(f"        « {t.description} »")
 
 
+def label_rows(corpus: Corpus, model: ThemeModel) -> list[dict[str, Any]]:
+    """Each theme's label beside the human category it matches best (the majority label of its texts, with that
+    label's share of them), and whether every part of the label occurs word for word in the theme's texts."""
+    rows = []
+    for t in model.themes_:
+        majority, count = Counter(corpus.labels[i] for i in t.members).most_common(1)[0]
+        texts = [corpus.texts[i] for i in t.members]
+        rows.append(
+            {
+                "corpus": corpus.name,
+                "size": len(t.members),
+                "label": t.label,
+                "category": majority,
+                "share": count / len(t.members),
+                "verbatim": all(written_in(part, texts) for part in label_parts(t.label)),
+            }
+        )
+    return rows
+
+
+def print_labels(rows: list[dict[str, Any]], limit: int = 8) -> None:
+    """The label table: the ``limit`` largest themes per corpus, then the share of labels written as respondents
+    wrote them (every part found word for word, case and accents aside, in the theme's texts)."""
+    print("\n-- Theme labels beside the human category each theme matches best (majority label of its texts)")
+    print(f"  {'corpus':<11} {'texts':>5}  {'label':<46} {'human category (share of the theme)'}")
+    for name in dict.fromkeys(r["corpus"] for r in rows):
+        for r in [r for r in rows if r["corpus"] == name][:limit]:
+            category = r["category"] if len(r["category"]) <= 60 else r["category"][:57] + "..."
+            print(f"  {name:<11} {r['size']:>5}  {r['label']:<46} {category} ({r['share']:.0%})")
+    for name in dict.fromkeys(r["corpus"] for r in rows):
+        mine = [r for r in rows if r["corpus"] == name]
+        print(f"  {name}: {sum(r['verbatim'] for r in mine)}/{len(mine)} labels written verbatim in their theme")
+    verbatim = sum(r["verbatim"] for r in rows)
+    print(f"  => labels whose parts all occur verbatim in their theme's texts: {verbatim}/{len(rows)} "
+          f"({verbatim / max(len(rows), 1):.0%})")  # fmt: skip
+
+
 # -- extras --------------------------------------------------------------------------------------------------------
 def stability(corpus: Corpus, seeds: Sequence[int] = (0, 1, 2, 3, 4)) -> None:
     runs = [run_verbatim(corpus, seed)[0].labels for seed in seeds]
@@ -475,6 +516,7 @@ def main() -> None:
         if name in BASELINES:
             nmi, ari, cov = BASELINES[name]
             print(f"  (README baseline, BERTopic defaults: NMI {nmi:.3f} ARI {ari:.3f} coverage {cov:.2f})")
+    print_labels([r for name, corpus in corpora.items() for r in label_rows(corpus, models[name])])
     if not args.skip_extras:
         if "mel" in models:
             print_themes(models["mel"], "MEL")

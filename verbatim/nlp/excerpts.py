@@ -43,7 +43,7 @@ from pathlib import Path
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 from spacy.util import get_package_version
 
 from verbatim.nlp import stopwords
@@ -185,9 +185,28 @@ def _clean_lemma(lemma: str) -> str:
     return lemma.strip("-'")
 
 
+def token_lemma(token: Token) -> str | None:
+    """A token's content lemma, or ``None`` when it carries no content (a stop word, a symbol, a function word)."""
+    if token.pos_ not in CONTENT_POS:
+        return None
+    if len(_WORD.findall(token.text)) == 0:  # "%", "4G", "2€": symbols and codes are no theme words
+        return None
+    # Proper nouns and acronyms keep their own spelling: the lemmatiser mangles them ("ANTS" -> "ant").
+    own_spelling = token.pos_ == "PROPN" or (token.text.isupper() and len(token.text) > 1)
+    lemma = _clean_lemma(token.text if own_spelling else (token.lemma_ or token.text))
+    if len(lemma) < 2 or not _WORD.search(lemma) or lemma in STOP_WORDS:
+        return None
+    return lemma
+
+
+def masked_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Where pseudonymisation placeholders ("[PERSONNE]") lie in ``text[start:end]``: no lemma comes from them."""
+    return [(m.start(), m.end()) for m in _MASK.finditer(text, start, len(text) if end is None else end)]
+
+
 def content_lemmas(doc: Doc, start: int, end: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The content lemmas of ``doc.text[start:end]`` and their lower-cased surface forms."""
-    masked = [(m.start(), m.end()) for m in _MASK.finditer(doc.text, start, end)]
+    masked = masked_spans(doc.text, start, end)
     lemmas: list[str] = []
     surfaces: list[str] = []
     for token in doc:
@@ -195,14 +214,10 @@ def content_lemmas(doc: Doc, start: int, end: int) -> tuple[tuple[str, ...], tup
             continue
         if token.idx >= end:
             break
-        if token.pos_ not in CONTENT_POS or any(s <= token.idx < e for s, e in masked):
+        if any(s <= token.idx < e for s, e in masked):
             continue
-        if len(_WORD.findall(token.text)) == 0:  # "%", "4G", "2€": symbols and codes are no theme words
-            continue
-        # Proper nouns and acronyms keep their own spelling: the lemmatiser mangles them ("ANTS" -> "ant").
-        own_spelling = token.pos_ == "PROPN" or (token.text.isupper() and len(token.text) > 1)
-        lemma = _clean_lemma(token.text if own_spelling else (token.lemma_ or token.text))
-        if len(lemma) < 2 or not _WORD.search(lemma) or lemma in STOP_WORDS:
+        lemma = token_lemma(token)
+        if lemma is None:
             continue
         lemmas.append(lemma)
         # Labels read better with verbs in the infinitive ("retrouver", not "retrouvent"); other words as written.

