@@ -90,7 +90,7 @@ def test_candidate_themes_group_queued_excerpts_with_a_label() -> None:
     surfaces = [("mots", "passe") if t == 1 else ("réseau", "visite") if t == 2 else ("outils",) for t in y]
     texts = [" ".join(s) for s in surfaces]
     queued = y > 0  # groups 1 and 2 fit no theme
-    found = candidate_themes(x, lemmas, surfaces, texts, [f"R{i}" for i in range(len(y))], queued, min_size=5)
+    found = candidate_themes(x, lemmas, texts, [f"R{i}" for i in range(len(y))], queued, min_size=5)
     assert len(found) == 2
     assert {frozenset(y[list(c.members)].tolist()) for c in found} == {frozenset({1}), frozenset({2})}
     assert {c.label.split(",")[0].split()[0] for c in found} <= {"Mots", "Réseau", "Visite", "Passe"}

@@ -9,8 +9,6 @@ from verbatim.formats.survey import build_answers, read_survey
 from verbatim.nlp.labels import (
     MIN_CONTENT_WORDS,
     WEAK_WORDS,
-    build_label,
-    choose_terms,
     describe,
     describing_excerpt,
     label_parts,
@@ -203,7 +201,7 @@ def test_the_clustered_space_weighs_lemmas_next_to_the_embedding() -> None:
     assert np.allclose(unit @ unit.T, expected, atol=1e-5)
 
 
-# -- keyword labels (the candidate themes of the review queue, verbatim.nlp.learning) --------------------------------
+# -- words that are the same term (phrase labels never pair them) ---------------------------------------------------
 def test_same_term_ignores_accents_plurals_and_verb_endings() -> None:
     assert same_term("télétravail", "télétravailler")
     assert same_term("symptome", "symptômes")
@@ -219,60 +217,6 @@ def test_same_term_joins_a_noun_and_its_verb() -> None:
     assert not same_term("information", "informatique")
     assert not same_term("partie", "partir")
     assert not same_term("national", "nation")
-    assert choose_terms(["organisation", "organiser", "efficace"]) == ["organisation", "efficace"]
-
-
-def test_a_pair_ranked_beyond_the_shown_keywords_still_joins_chosen_words() -> None:
-    filler = [f"mot{i}" for i in range(20)]
-    keywords = ["service", "public", *filler, "service public"]
-    texts = ["Les services publics ferment", "services publics", "service"]
-    label = build_label(keywords, {"service": "services", "public": "publics"}, texts)
-    assert label.startswith("Services publics")
-
-
-def test_labels_have_no_duplicate_or_weak_terms() -> None:
-    keywords = ["pas", "télétravail", "télétravailler", "très", "symptome", "symptômes", "outil"]
-    assert choose_terms(keywords) == ["télétravail", "symptome", "outil"]
-    assert choose_terms(["pas", "très"]) == ["pas", "très"]  # nothing better: weak words rather than nothing
-
-
-def test_a_pair_replaces_its_words_and_reads_as_written() -> None:
-    texts = ["Les démarches en ligne sont trop compliquées.", "Trop de démarches en ligne", "démarche en ligne"]
-    forms = {"démarche": "démarches", "ligne": "ligne", "compliqué": "compliquées"}
-    label = build_label(["démarche", "ligne", "démarche ligne", "compliqué"], forms, texts)
-    assert label == "Démarches en ligne, compliquées"
-
-
-def test_a_pair_with_a_verb_reads_as_respondents_wrote_it() -> None:
-    # Verbs' surface forms are their infinitives ("passer"): the phrase is still found as written.
-    texts = ["Trop de mots de passe à retenir.", "Les mots de passe changent", "mot de passe oublié"]
-    label = build_label(["mot passer", "retenir"], {"mot": "mots", "passer": "passer"}, texts)
-    assert label == "Mots de passe, retenir"
-
-
-def test_a_pair_never_written_as_such_keeps_its_strong_word() -> None:
-    texts = ["Les outils ne sont pas adaptés au terrain.", "aucun outil"]
-    assert build_label(["outil pas", "terrain"], {"outil": "outils"}, texts) == "Outils, terrain"
-
-
-def test_a_pair_ending_on_a_negation_is_not_a_phrase() -> None:
-    texts = ["Les logiciels métier pas adaptés", "logiciel métier pas adapté au terrain", "logiciel métier lent"]
-    forms = {"métier": "métier", "logiciel": "logiciels", "adapté": "adaptés"}
-    label = build_label(["métier pas", "logiciel métier", "pas adapté"], forms, texts)
-    assert label == "Logiciels métier, pas adaptés"
-    assert choose_terms(["plus temps", "travail pas"]) == ["plus temps", "travail"]
-
-
-def test_labels_keep_acronyms_and_start_with_a_capital() -> None:
-    label = build_label(["caf", "dossier"], {"dossier": "dossiers"}, ["La CAF perd les dossiers", "caf"])
-    assert label == "CAF, dossiers"
-    assert build_label([], {}, []) == "Sans mots-clés"
-
-
-def test_question_wide_words_do_not_lead_a_label() -> None:
-    assert choose_terms(["retraite", "carsat", "dossier"], common={"retraite"}) == ["carsat", "dossier"]
-    chosen = choose_terms(["site info", "info retraite", "simulation"], common={"retraite"})
-    assert chosen == ["site info", "simulation"]  # "info retraite" adds only the question's subject
 
 
 def test_describe_cuts_long_excerpts_at_a_word() -> None:

@@ -367,7 +367,7 @@ def code_question_task(
     queued = prediction.labels == QUEUE_THEME_ID
     lemmas = [e.lemmas for e in excerpts]
     candidates = candidate_themes(
-        vectors, lemmas, [e.surfaces for e in excerpts], [e.text for e in excerpts],
+        vectors, lemmas, [e.text for e in excerpts],
         [e.respondent_id for e in excerpts], queued, min_size=config.min_candidate_size,
         common=sorted(common_lemmas(lemmas)),
     )  # fmt: skip

@@ -7,34 +7,10 @@ formation", "zones blanches", "simplifier les démarches"), shown as written, ra
 the theme against the other themes of the question, how many of its excerpts carry them and how central those
 are, never the same phrase for two themes of a question. Every part of such a label occurs word for word in the
 theme's excerpts (:func:`written_in`).
-
-:func:`build_label` (the candidate themes that reviewers' queues suggest, ``verbatim.nlp.learning``) makes a
-label from c-TF-IDF keywords instead:
-
-A keyword label is up to three terms taken from c-TF-IDF terms (lemmas and lemma pairs; a longer list than the 10
-keywords shown, so that pairs ranked lower can still join two chosen words into the phrase respondents wrote:
-"services publics", "délais de réponse"), each written the way respondents most often wrote it: the lemma pair
-``démarche ligne`` becomes "démarches en ligne" when that is the commonest phrase in the theme's excerpts, and
-acronyms keep the capitals respondents gave them ("CAF", "CARSAT").
-The rules, in order:
-
-* a pair among the keywords that contains an already chosen word replaces it ("formation" -> "manque de formation");
-* a term whose words an earlier term already covers is skipped, where words are compared without accents and
-  without plural or verb endings, or noun and verb endings after a stem of four letters or more ("-ation",
-  "-ement" / "-er"), so the label never says "usager, usagers", "télétravail, télétravailler", "symptome,
-  symptômes" or "organisation, organiser", and a pair that adds only a weak or common word to chosen ones is
-  skipped too ("site info, info retraite");
-* a pair that ends on a negation ("métier pas", from "logiciels métier pas adaptés") stands for its first word,
-  which a later pair may then replace ("logiciel métier");
-* a single word that says nothing on its own ("pas", "très", "trop": :data:`WEAK_WORDS`), or that most excerpts of
-  the question share (``common``: the question's own subject, e.g. "retraite" for a question about retirement),
-  is used only when nothing better is left;
-* the label starts with a capital letter.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -45,8 +21,6 @@ import numpy as np
 
 from verbatim.nlp.stopwords import MEANINGFUL
 
-#: Short words allowed between the two lemmas of a pair when looking for the phrase respondents wrote.
-_LINK_WORDS = r"(?:de|des|du|d['’]|en|la|le|les|l['’]|à|au|aux|pour|par|sur|avec|et|sans|dans|un|une)"
 _MAX_DESCRIPTION = 160
 #: Endings that make two words the same term: plurals, feminines, infinitives ("télétravail" / "télétravailler").
 _ENDINGS = frozenset({"s", "x", "e", "es", "r", "er", "ers", "ler", "ner", "é", "ée", "és", "ées"})
@@ -63,15 +37,6 @@ WEAK_WORDS: frozenset[str] = MEANINGFUL | frozenset(
 
 #: Words that end a lemma pair only as the front half of a negation ("ne ... pas adapté").
 NEGATIONS: frozenset[str] = frozenset({"pas", "jamais", "rien"})
-
-
-def surface_forms(lemma_lists: Sequence[Sequence[str]], surface_lists: Sequence[Sequence[str]]) -> dict[str, str]:
-    """For each lemma, the surface form respondents used most (ties broken alphabetically, for determinism)."""
-    counts: dict[str, Counter[str]] = {}
-    for lemmas, surfaces in zip(lemma_lists, surface_lists, strict=True):
-        for lemma, surface in zip(lemmas, surfaces, strict=True):
-            counts.setdefault(lemma, Counter())[surface] += 1
-    return {lemma: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for lemma, c in counts.items()}
 
 
 def _plain(word: str) -> str:
@@ -94,117 +59,6 @@ def same_term(a: str, b: str) -> bool:
 
 def _covers(covered: Sequence[str], word: str) -> bool:
     return any(same_term(word, c) for c in covered)
-
-
-def _written(match: str) -> str:
-    """A phrase as found in a text: lower case, except acronyms ("CAF", "MSA")."""
-    return " ".join(w if len(w) > 1 and w.isupper() and len(w) <= 8 else w.lower() for w in match.split())
-
-
-def _word_pattern(form: str) -> str:
-    """A word as respondents may have written it: a verb's infinitive ("passer") also finds "passe", "passent"."""
-    if len(form) >= 6 and form.endswith(("er", "ir", "re")):
-        return rf"{re.escape(form[:-2])}\w{{0,4}}"
-    return rf"{re.escape(form)}\w{{0,3}}"
-
-
-def _phrase(term: str, forms: dict[str, str], texts: Sequence[str]) -> str:
-    """The commonest way respondents wrote ``term`` (a lemma, or a pair of lemmas in the order they were written).
-
-    A pair never found as written ("outil pas" from "les outils ne sont pas adaptés") is shown by its word that is
-    not weak ("outils"), or as its lemmas when both carry meaning."""
-    words = term.split()
-    if len(words) == 1:
-        form = forms.get(words[0], words[0])
-        patterns = [re.compile(rf"(?<!\w){re.escape(form)}(?!\w)", re.IGNORECASE)]
-    else:
-        first, second = (forms.get(w, w) for w in words[:2])
-        link = rf"(?:\s+{_LINK_WORDS}|\s*{_LINK_WORDS}){{0,2}}[\s-]*"
-        patterns = [re.compile(rf"(?<!\w){_word_pattern(first)}{link}{_word_pattern(second)}(?!\w)", re.IGNORECASE)]
-        strong = [w for w in words[:2] if w not in WEAK_WORDS]
-        form = f"{first} {second}" if len(strong) != 1 else forms.get(strong[0], strong[0])
-    found = Counter(
-        _written(" ".join(m.group(0).split())) for pattern in patterns for t in texts for m in pattern.finditer(t)
-    )
-    if found:
-        return min(found.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-    return form
-
-
-def _without_dangling_negation(term: str) -> str:
-    """A pair that ends on a negation is the front of "ne ... pas" ("métier pas" from "logiciels métier pas
-    adaptés"): it stands for its first word."""
-    words = term.split()
-    if len(words) == 2 and words[1] in NEGATIONS and words[0] not in WEAK_WORDS:
-        return words[0]
-    return term
-
-
-def choose_terms(keywords: Sequence[str], common: Collection[str] = (), max_terms: int = 3) -> list[str]:
-    """The keywords a label shows (see the module's rules), in keyword order."""
-    keywords = list(dict.fromkeys(_without_dangling_negation(t) for t in keywords))
-
-    def pick(allow_weak: bool) -> list[str]:
-        chosen: list[str] = []
-        for term in keywords:
-            words = term.split()
-            if not words:
-                continue
-            if len(words) == 1 and not allow_weak and (words[0] in WEAK_WORDS or words[0] in common):
-                continue
-            if len(words) > 1 and not allow_weak and all(w in WEAK_WORDS or w in common for w in words):
-                continue
-            if len(words) > 1 and any(same_term(a, b) for a, b in itertools.pairwise(words)):
-                continue
-            # A pair that contains already chosen words replaces them ("formation" -> "manque de formation",
-            # "réponse", "délai" -> "délais de réponse").
-            replaced = [c for c in chosen if all(_covers(words, w) for w in c.split())] if len(words) > 1 else []
-            covered = [w for c in chosen for w in c.split()]
-            # A pair adds nothing when its other words are weak or the question's subject ("site info" then
-            # "info retraite" in a question about retirement).
-            if not replaced and all(
-                _covers(covered, w) or (not allow_weak and (w in WEAK_WORDS or w in common)) for w in words
-            ):
-                continue
-            if replaced:
-                position = chosen.index(replaced[0])
-                chosen = [c for c in chosen if c not in replaced]
-                chosen.insert(position, term)
-            else:
-                chosen.append(term)
-            if len(chosen) >= max_terms:
-                break
-        # Later pairs may still join two chosen words into the phrase respondents wrote ("services publics").
-        for term in keywords:
-            words = term.split()
-            replaced = [c for c in chosen if all(_covers(words, w) for w in c.split())]
-            if len(words) > 1 and len(replaced) >= 2 and all(_covers(replaced, w) for w in words):
-                position = chosen.index(replaced[0])
-                chosen = [c for c in chosen if c not in replaced]
-                chosen.insert(position, term)
-        return chosen
-
-    return pick(allow_weak=False) or pick(allow_weak=True)
-
-
-def build_label(
-    keywords: Sequence[str],
-    forms: dict[str, str],
-    texts: Sequence[str],
-    max_terms: int = 3,
-    common: Collection[str] = (),
-) -> str:
-    """A short label from ranked ``keywords`` (lemmas or space-separated lemma pairs)."""
-    chosen = choose_terms(keywords, common, max_terms)
-    if not chosen:
-        return "Sans mots-clés"
-    phrases: list[str] = []
-    for term in chosen:
-        phrase = _phrase(term, forms, texts)
-        if phrase not in phrases:
-            phrases.append(phrase)
-    label = ", ".join(phrases)
-    return label[:1].upper() + label[1:]
 
 
 def describing_excerpt(candidates: Sequence[str], min_words: int = 6) -> str:

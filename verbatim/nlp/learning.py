@@ -10,7 +10,8 @@
   nearest theme centroid, accepted only when the excerpt is as similar as the theme's own members are (the lower
   Tukey fence of their similarities, the rule of ``ThemeModel.assign``), else the queue.
 * :func:`candidate_themes` proposes new themes among excerpts that fit no theme: HDBSCAN on their embeddings
-  (groups of at least ``min_size`` excerpts), each labelled from c-TF-IDF lemmas with ``build_label``.
+  (groups of at least ``min_size`` excerpts), each labelled like a theme, from the phrases respondents wrote in its
+  most central excerpts (``verbatim.nlp.labels.phrase_labels``), with c-TF-IDF keywords beside the label.
 
 The order in which researchers should review excerpts is derived from the stored scores of these predictions:
 see ``verbatim.models.machine_codes.rank_for_review`` (it lives with the store so that the review app can call it
@@ -29,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
-from verbatim.nlp.labels import build_label, keyword_words, representatives, surface_forms
+from verbatim.nlp.labels import CENTRAL_EXCERPTS, keyword_words, phrase_labels, representatives
 from verbatim.nlp.themes import joining_threshold
 
 QUEUE = -1
@@ -276,7 +277,6 @@ def _class_keywords(docs: Sequence[str], labels: np.ndarray, top_n: int) -> dict
 def candidate_themes(
     embeddings: np.ndarray,
     lemmas: Sequence[Sequence[str]],
-    surfaces: Sequence[Sequence[str]],
     texts: Sequence[str],
     groups: Sequence[str],
     queued: np.ndarray,
@@ -308,12 +308,19 @@ def candidate_themes(
         everything[index[clusters == c]] = rank
     docs = [" ".join(words) for words in lemmas]
     keywords = _class_keywords(docs, everything, top_n_words)
-    forms = surface_forms(lemmas, surfaces)
-    result = []
-    for rank, c in enumerate(found):
+    chosen = []
+    for c in found:
         members = index[clusters == c]
         centroid = x[clusters == c].mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        similarity = x[clusters == c] @ centroid
+        central = members[np.lexsort((members, -similarity))[:CENTRAL_EXCERPTS]]
+        chosen.append((members, centroid, central))
+    labels = phrase_labels(
+        texts, lemmas, [m.tolist() for m, _, _ in chosen], [c.tolist() for _, _, c in chosen], common=common
+    )
+    result = []
+    for rank, (c, (members, centroid, _), label) in enumerate(zip(found, chosen, labels, strict=True)):
         words = keywords.get(rank, [])
         picks = representatives(x[clusters == c].astype(np.float32), centroid.astype(np.float32),
                                 [groups[i] for i in members], k=5, lemmas=[lemmas[i] for i in members],
@@ -321,7 +328,7 @@ def candidate_themes(
         result.append(
             CandidateTheme(
                 candidate_id=rank,
-                label=build_label(words, forms, [texts[i] for i in members], common=common),
+                label=label,
                 keywords=tuple(words),
                 members=tuple(int(i) for i in members),
                 n_respondents=len({groups[i] for i in members}),
