@@ -10,12 +10,12 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tests.deciding_processes import decide_at_the_same_moment
 from tests.test_decisions import RUN, Q, _run
 from verbatim.cli.main import app as cli
 from verbatim.errors import SurveyDataError
@@ -136,16 +136,6 @@ def test_a_backup_taken_during_decisions_restores_every_one_acknowledged_before_
     assert refused.exit_code != 0 and "not empty" in refused.output
 
 
-def _decide_at_the_same_moment(url: str, coder: str, excerpts: list[str], barrier: Any) -> list[int]:
-    """In a process of its own: for each excerpt, wait for the other researcher, then decide having seen nothing."""
-    log = DecisionLog(Store(url))
-    ids = []
-    for excerpt in excerpts:
-        barrier.wait(timeout=60)
-        ids.append(log.decide(RUN, Q, DecisionKind.ACCEPT, coder, excerpt_id=excerpt, seen_decision_id=0).id)
-    return ids
-
-
 def test_two_researchers_deciding_at_the_same_moment_in_two_processes_make_a_conflict(database_url: str) -> None:
     store = Store(database_url)
     _run(store)
@@ -156,7 +146,7 @@ def test_two_researchers_deciding_at_the_same_moment_in_two_processes_make_a_con
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, ProcessPoolExecutor(2, mp_context=context) as pool:
         barrier = manager.Barrier(2)
-        runs = [pool.submit(_decide_at_the_same_moment, database_url, c, excerpts, barrier) for c in ("alice", "bob")]
+        runs = [pool.submit(decide_at_the_same_moment, database_url, c, excerpts, barrier) for c in ("alice", "bob")]
         alice, bob = (r.result(timeout=300) for r in runs)
     decisions = {d.id: d for d in log.decisions(RUN)}
     assert len(decisions) == 2 * len(excerpts), "both kept, every time"

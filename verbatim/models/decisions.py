@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from verbatim.errors import StoreError
@@ -93,6 +94,15 @@ class QuestionState:
 
     def excerpts_of(self, theme_id: int) -> list[str]:
         return sorted(e for e, c in self.codes.items() if c.theme_id == theme_id)
+
+
+class AlreadyDecided(Exception):
+    """A decision sent again with an idempotency key already stored for its coder: nothing new was written;
+    ``decision`` is the one stored the first time (in ``run_id``, ``question``)."""
+
+    def __init__(self, run_id: str, question: str, decision: Decision) -> None:
+        super().__init__(f"decision {decision.id} was already stored with this idempotency key")
+        self.run_id, self.question, self.decision = run_id, question, decision
 
 
 def _decision(row: DecisionRow) -> Decision:
@@ -204,13 +214,18 @@ class DecisionLog:
         seen_decision_id: int | None = None,
         batch_id: str | None = None,
         double_coding: bool = False,
+        idempotency_key: str | None = None,
     ) -> Decision:
         """Append one decision, committed before returning.
 
         ``seen_decision_id`` is the latest decision on the excerpt that the coder saw (``0``: they saw none); a later
         one by someone else makes this decision a visible conflict. ``None`` means unknown: no conflict check (a
         spreadsheet import without the column, a script). Blind double-coding decisions (``double_coding``) are
-        measurements: they do not change the excerpt's code, and neither make nor take part in conflicts."""
+        measurements: they do not change the excerpt's code, and neither make nor take part in conflicts.
+
+        ``idempotency_key``: the client's key for this decision; when ``coder`` already has a decision stored with
+        it (a retry after a lost answer, even one sent by another process at the same moment), nothing is written
+        and ``AlreadyDecided`` names the stored one."""
         return self.decide_many(
             run_id,
             question,
@@ -225,21 +240,61 @@ class DecisionLog:
                     "undoes_id": undoes_id,
                     "seen_decision_id": seen_decision_id,
                     "double_coding": double_coding,
+                    "idempotency_key": idempotency_key,
                 }
             ],
             batch_id=batch_id,
         )[0]
 
+    def decision_by_key(self, coder: str, idempotency_key: str) -> AlreadyDecided | None:
+        """The decision ``coder`` stored with ``idempotency_key``, if any (as the ``AlreadyDecided`` it makes)."""
+        with self.store.session() as s:
+            return self._stored_with_key(s, coder, [idempotency_key])
+
+    @staticmethod
+    def _stored_with_key(s: Session, coder: str, keys: Sequence[str]) -> AlreadyDecided | None:
+        row = s.scalars(
+            select(DecisionRow)
+            .where(DecisionRow.coder == coder, DecisionRow.idempotency_key.in_(keys))
+            .order_by(DecisionRow.id)
+            .limit(1)
+        ).first()
+        return None if row is None else AlreadyDecided(row.run_id, row.question, _decision(row))
+
     def decide_many(
         self, run_id: str, question: str, coder: str, items: Sequence[dict[str, object]], batch_id: str | None = None
     ) -> list[Decision]:
-        """Append several decisions in one transaction (a bulk accept, a split): all or none."""
+        """Append several decisions in one transaction (a bulk accept, a split): all or none. Items may carry an
+        ``idempotency_key`` (see ``decide``): if one is already stored for ``coder``, none is written."""
+        keys = [str(k) for item in items if (k := item.get("idempotency_key"))]
+        try:
+            return self._append(run_id, question, coder, items, batch_id, keys)
+        except IntegrityError:
+            if not keys:
+                raise
+            with self.store.session() as s:  # another process stored the same key between our check and commit
+                stored = self._stored_with_key(s, coder, keys)
+            if stored is None:
+                raise
+            raise stored from None
+
+    def _append(
+        self,
+        run_id: str,
+        question: str,
+        coder: str,
+        items: Sequence[dict[str, object]],
+        batch_id: str | None,
+        keys: Sequence[str],
+    ) -> list[Decision]:
         batch = batch_id or (secrets.token_hex(8) if len(items) > 1 else None)
         now = datetime.now(UTC)
         with self.store.session() as s:
             self._check_run(s, run_id, question)
             self._check_coder(s, coder)
             _one_writer_at_a_time(s, run_id, coder)
+            if keys and (stored := self._stored_with_key(s, coder, keys)) is not None:
+                raise stored
             rows = []
             for item in items:
                 kind = DecisionKind(str(item["kind"]))
@@ -266,6 +321,7 @@ class DecisionLog:
                     conflict_with_id=conflict,
                     double_coding=bool(item.get("double_coding", False)),
                     family_id=item.get("family_id"),
+                    idempotency_key=item.get("idempotency_key"),
                 )
                 s.add(row)
                 s.flush()

@@ -149,6 +149,7 @@ class DecisionRow(Base):
     __table_args__ = (
         Index("ix_decisions_run_question", "run_id", "question"),
         Index("ix_decisions_excerpt", "run_id", "excerpt_id"),
+        Index("ux_decisions_coder_idempotency_key", "coder", "idempotency_key", unique=True),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
@@ -166,6 +167,8 @@ class DecisionRow(Base):
     conflict_with_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a decision the coder had not seen
     double_coding: Mapped[bool] = mapped_column(default=False, server_default="0")  # blind second coding
     family_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a family renamed, or moved into
+    # the client's key for this request (API ``Idempotency-Key``): a retry with the same key is not stored again
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class DoubleCodingRow(Base):

@@ -30,6 +30,10 @@ class BadInput(VerbatimError):
     """A form that cannot be acted on (HTTP 400); the message says why, in French."""
 
 
+class KeyReused(VerbatimError):
+    """An idempotency key sent again with another decision than the one it was first used for (HTTP 409)."""
+
+
 @dataclass(frozen=True)
 class RunInfo:
     run_id: str
