@@ -5,6 +5,7 @@ not keep."""
 from __future__ import annotations
 
 import multiprocessing
+import re
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.deciding_processes import decide_at_the_same_moment
+from tests.postgres import Cluster
 from tests.test_decisions import RUN, Q, _run
 from verbatim.cli.main import app as cli
 from verbatim.errors import SurveyDataError
@@ -26,6 +28,7 @@ from verbatim.models.records import Answer, AnswerStatus, Excerpt, Respondent
 from verbatim.models.review import DecisionKind
 from verbatim.models.store import Store
 from verbatim.models.tables import MAX_ID, MAX_QUESTION, UserRow
+from verbatim.models.transfer import is_pg_dump
 
 
 def test_json_columns_keep_nested_unicode_values(database_url: str) -> None:
@@ -91,12 +94,20 @@ def test_ids_and_questions_too_long_for_the_store_are_refused_before_anything_is
         build_answers(read_survey(path), "id", [header.strip()], [])
 
 
+@pytest.mark.parametrize(
+    ("backend", "portable"),
+    [("sqlite", False), ("postgresql", True), ("postgresql", False)],
+    ids=["sqlite", "postgresql-portable", "postgresql-pg_dump"],
+)
 def test_a_backup_taken_during_decisions_restores_every_one_acknowledged_before_it(
-    database_url: str, tmp_path: Path
+    backend: str, portable: bool, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """Researchers keep deciding while the backup runs: the backup holds every decision acknowledged before it
     started, and a consistent set (no later decision without the earlier ones); a restore refuses a database that
-    already holds data."""
+    already holds data. SQLite's online backup and the portable dump (a SQLite file) restore into SQLite here;
+    PostgreSQL's pg_dump backup into a new PostgreSQL database (and is refused by SQLite, in words)."""
+    cluster: Cluster | None = request.getfixturevalue("postgres") if backend == "postgresql" else None
+    database_url = cluster.new_database() if cluster else f"sqlite:///{tmp_path / 'verbatim.db'}"
     store = Store(database_url)
     _run(store)
     log = DecisionLog(store)
@@ -117,22 +128,37 @@ def test_a_backup_taken_during_decisions_restores_every_one_acknowledged_before_
     while len(acknowledged) < 30:
         time.sleep(0.01)
     before_backup = list(acknowledged)
-    result = CliRunner().invoke(cli, ["db", "backup", "--out", str(tmp_path / "b.db"), "--database-url", database_url])
+    backup = tmp_path / "b.db"
+    command = ["db", "backup", "--out", str(backup), "--database-url", database_url, *(["--portable"] * portable)]
+    result = CliRunner().invoke(cli, command)
     while len(acknowledged) < len(before_backup) + 30:  # the researcher goes on after the backup
         time.sleep(0.01)
     stop.set()
     researcher.join()
     assert result.exit_code == 0, result.output
-    assert not list(tmp_path.glob("b.db-*")), "one self-contained file"
+    assert not list(tmp_path.glob("b.db-*")) and not list(tmp_path.glob(".b.db*")), "one self-contained file"
+    with_pg_dump = backend == "postgresql" and not portable
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert is_pg_dump(backup) == with_pg_dump and ("(pg_dump, custom format)" in said) == with_pg_dump
 
-    restored = Store(f"sqlite:///{tmp_path / 'restored.db'}")
-    copied = CliRunner().invoke(cli, ["db", "restore", str(tmp_path / "b.db"), "--database-url", restored.url])
+    if cluster and with_pg_dump:
+        into_sqlite = ["db", "restore", str(backup), "--database-url", f"sqlite:///{tmp_path / 'no.db'}"]
+        refused = CliRunner().invoke(cli, into_sqlite)
+        assert refused.exit_code != 0 and "restores into PostgreSQL only" in refused.output, refused.output
+        restored = Store(cluster.new_database())
+    else:
+        restored = Store(f"sqlite:///{tmp_path / 'restored.db'}")
+    copied = CliRunner().invoke(cli, ["db", "restore", str(backup), "--database-url", restored.url])
     assert copied.exit_code == 0, copied.output
+    checksum = re.search(r"checksum \(both sides\): (\w+)", said)
+    assert checksum and checksum.group(1) in copied.output, "the checksum the backup reported, restored"
     ids = [d.id for d in DecisionLog(restored).decisions(RUN)]
     assert set(before_backup) <= set(ids), "every decision acknowledged before the backup is in it"
     assert ids == sorted(a for a in acknowledged if a <= max(ids)), "a consistent snapshot: no gap"
     assert len(ids) < len(acknowledged), "later decisions are not"
-    refused = CliRunner().invoke(cli, ["db", "restore", str(tmp_path / "b.db"), "--database-url", restored.url])
+    again = DecisionLog(restored).decide(RUN, Q, DecisionKind.ACCEPT, "alice", excerpt_id="E1", theme_id=0)
+    assert again.id > max(ids), "the restored store numbers new decisions after its own (pg_dump: after the gaps)"
+    refused = CliRunner().invoke(cli, ["db", "restore", str(backup), "--database-url", restored.url])
     assert refused.exit_code != 0 and "not empty" in refused.output
 
 
