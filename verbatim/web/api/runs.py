@@ -152,7 +152,7 @@ def post_decision(
     question = data.store.excerpt_question(run_id, body.excerpt_id)
     if question is None or question not in run.questions:
         raise NotFound(f"L'extrait « {body.excerpt_id[:300]} » n'existe pas dans l'analyse « {run_id} ».")
-    state = data.state(run_id, question)
+    state = data.log.excerpt_state(run_id, question, body.excerpt_id)  # not the whole question: a decision's cost
     try:
         outcome = decide_excerpt(
             data, state, me, body.excerpt_id, body.action, to_theme=body.to_theme, seen=body.seen,
