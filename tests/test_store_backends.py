@@ -11,9 +11,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from tests.deciding_processes import decide_at_the_same_moment
@@ -27,7 +28,7 @@ from verbatim.models.decisions import DecisionLog, Role
 from verbatim.models.records import Answer, AnswerStatus, Excerpt, Respondent
 from verbatim.models.review import DecisionKind
 from verbatim.models.store import Store
-from verbatim.models.tables import MAX_ID, MAX_QUESTION, UserRow
+from verbatim.models.tables import MAX_ID, MAX_QUESTION, LoginFailureRow, UserRow
 from verbatim.models.transfer import is_pg_dump
 
 
@@ -61,6 +62,27 @@ def test_booleans_and_time_zones(database_url: str) -> None:
     with store.session() as s:
         assert s.scalars(select(UserRow.name).where(UserRow.active.is_(False))).all() == ["alice"]
     assert accounts.reactivate("alice").active is True
+
+
+def test_moments_read_back_in_utc_whatever_the_sessions_time_zone(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PostgreSQL session in another time zone (PGTZ, as a server's default may be) answers moments in that zone;
+    the store still gives them back equal, aware and in UTC, as SQLite does; a naive moment is taken as UTC."""
+    monkeypatch.setenv("PGTZ", "Pacific/Chatham")  # UTC+13:45 then: no offset to be right by chance
+    store = Store(database_url)
+    paris = datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/Paris"))  # the night the clocks change
+    naive = datetime(2026, 7, 14, 12, 0)
+    with store.session() as s:
+        s.add_all([LoginFailureRow(user_name="a", failed_at=paris), LoginFailureRow(user_name="b", failed_at=naive)])
+    with store.session() as s:
+        if store.engine.dialect.name == "postgresql":
+            assert s.scalar(text("SHOW TimeZone")) == "Pacific/Chatham"
+            local = s.scalar(text("SELECT to_char(failed_at, 'HH24:MI') FROM login_failures WHERE user_name = 'a'"))
+            assert local == f"{paris.astimezone(ZoneInfo('Pacific/Chatham')):%H:%M}", "answered in the session's zone"
+        back = dict(s.execute(select(LoginFailureRow.user_name, LoginFailureRow.failed_at)).all())
+    assert back["a"] == paris and back["a"].tzinfo == UTC and back["a"].hour == 0
+    assert back["b"] == naive.replace(tzinfo=UTC) and back["b"].tzinfo == UTC
 
 
 def test_long_texts_are_kept_whole(database_url: str) -> None:
