@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, text, update
+from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -202,11 +202,16 @@ class DecisionLog:
                 )
             )  # columns, not ORM objects: a question of 100,000 excerpts reads five times faster
             logged = select(DecisionRow.__table__).where(DecisionRow.run_id == run_id, DecisionRow.question == question)
-            if excerpt_id is not None:  # the codebook's decisions (no excerpt) and the excerpt's own, undos included
-                codings = codings.where(CodingRow.excerpt_id == excerpt_id)
-                logged = logged.where(or_(DecisionRow.excerpt_id.is_(None), DecisionRow.excerpt_id == excerpt_id))
+            queries = [logged]
+            if excerpt_id is not None:  # the codebook's decisions (no excerpt) and the excerpt's own, undos included:
+                codings = codings.where(CodingRow.excerpt_id == excerpt_id)  # two lookups of the (run, excerpt) index
+                queries = [
+                    logged.where(DecisionRow.excerpt_id.is_(None)),
+                    logged.where(DecisionRow.excerpt_id == excerpt_id),
+                ]
             machine = {e: MachineCode(e, t, score, runner_up) for e, t, score, runner_up in s.execute(codings)}
-            decisions = [_decision(r) for r in s.execute(logged.order_by(DecisionRow.id))]
+            rows = [r for query in queries for r in s.execute(query)]
+            decisions = [_decision(r) for r in sorted(rows, key=lambda r: int(r.id))]
         themes = theme_states(bases, decisions)
         families, theme_family = family_states(family_bases, bases, themes, decisions)
         codes = current_codes(machine.values(), decisions, themes)
