@@ -123,6 +123,7 @@ class CodingRow(Base):
     """A code given by a coder. The machine is a coder of its own (``coder == "machine"``), never a person."""
 
     __tablename__ = "codings"
+    __table_args__ = (Index("ix_codings_run_coder_version", "run_id", "coder", "version"),)  # the latest version
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
     excerpt_id: Mapped[str] = mapped_column(String(300), primary_key=True)
     coder: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -148,11 +148,12 @@ def post_decision(
     data = data_of(request)
     if key is not None and (stored := data.log.decision_by_key(me.name, key)) is not None:
         return _replay(response, run_id, body, stored)
-    run = data.run(run_id)
     question = data.store.excerpt_question(run_id, body.excerpt_id)
-    if question is None or question not in run.questions:
+    # one excerpt's state, not the whole question's: a decision's cost does not grow with the run
+    state = data.log.excerpt_state(run_id, question, body.excerpt_id) if question is not None else None
+    if state is None or not state.themes:  # an excerpt of no run, or of a question without themes
+        data.run(run_id)  # an unknown run is a 404 of its own
         raise NotFound(f"L'extrait « {body.excerpt_id[:300]} » n'existe pas dans l'analyse « {run_id} ».")
-    state = data.log.excerpt_state(run_id, question, body.excerpt_id)  # not the whole question: a decision's cost
     try:
         outcome = decide_excerpt(
             data, state, me, body.excerpt_id, body.action, to_theme=body.to_theme, seen=body.seen,
@@ -161,7 +162,7 @@ def post_decision(
     except AlreadyDecided as stored:  # the same key, sent by another process a moment before
         return _replay(response, run_id, body, stored)
     message = f"{outcome.message} {outcome.conflict}" if outcome.conflict else outcome.message
-    return _decision_out(run_id, question, body.action, outcome.decision, message)
+    return _decision_out(run_id, state.question, body.action, outcome.decision, message)
 
 
 def _decision_out(run_id: str, question: str, action: str, decision: Decision, message: str) -> DecisionOut:
