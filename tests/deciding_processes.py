@@ -35,3 +35,16 @@ def decide_with_keys(url: str, keys: list[str], barrier: Any) -> list[tuple[int,
         except AlreadyDecided as stored:
             answers.append((stored.decision.id, False))
     return answers
+
+
+def bulk_at_the_same_moment(url: str, coder: str, excerpts: list[str], barrier: Any, rounds: int) -> list[int]:
+    """Each round, wait for the other researcher, then accept all ``excerpts`` in one gesture (in the order given)."""
+    log = DecisionLog(Store(url))
+    ids = []
+    for _ in range(rounds):
+        barrier.wait(timeout=60)
+        items: list[dict[str, object]] = [
+            {"kind": DecisionKind.ACCEPT, "excerpt_id": e, "theme_id": 0, "seen_decision_id": 0} for e in excerpts
+        ]
+        ids += [d.id for d in log.decide_many(RUN, Q, coder, items)]
+    return ids

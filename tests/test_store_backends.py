@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
-from tests.deciding_processes import decide_at_the_same_moment
+from tests.deciding_processes import bulk_at_the_same_moment, decide_at_the_same_moment
 from tests.postgres import Cluster
 from tests.test_decisions import RUN, Q, _run
 from verbatim.cli.main import app as cli
@@ -202,3 +202,29 @@ def test_two_researchers_deciding_at_the_same_moment_in_two_processes_make_a_con
         first, second = sorted((a, b))
         assert decisions[second].conflict_with_id is not None, "the later of two simultaneous decisions is a conflict"
         assert decisions[first].conflict_with_id in (None, *[i for i in decisions if i < first])
+
+
+def test_two_bulk_gestures_on_the_same_excerpts_at_the_same_moment_are_kept_whole_and_conflict(
+    database_url: str,
+) -> None:
+    """Two researchers accept the same seven excerpts in one gesture each, at the same moment, in opposite orders,
+    five rounds (on PostgreSQL each excerpt has its own lock, taken in one fixed order): both gestures are kept
+    whole every round, and on each excerpt the later decision sees the earlier one. Round 1: one conflict per
+    excerpt; later rounds: both conflict (each follows the other's decision of the round before)."""
+    store = Store(database_url)
+    _run(store)
+    log = DecisionLog(store)
+    for name in ("alice", "bob"):
+        log.add_user(name, Role.RESEARCHER, "hash")
+    excerpts = [f"E{i}" for i in range(1, 8)]
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(2, mp_context=context) as pool:
+        barrier = manager.Barrier(2)
+        runs = [
+            pool.submit(bulk_at_the_same_moment, database_url, coder, order, barrier, 5)
+            for coder, order in (("alice", excerpts), ("bob", excerpts[::-1]))
+        ]
+        alice, bob = (r.result(timeout=300) for r in runs)
+    decisions = log.decisions(RUN)
+    assert len(decisions) == len(alice) + len(bob) == 2 * 5 * len(excerpts)
+    assert sum(d.conflict_with_id is not None for d in decisions) == len(excerpts) + 4 * 2 * len(excerpts)

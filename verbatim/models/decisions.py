@@ -311,7 +311,7 @@ class DecisionLog:
         with self.store.session() as s:
             self._check_run(s, run_id, question)
             self._check_coder(s, coder)
-            _one_writer_at_a_time(s, run_id, coder)
+            _one_writer_at_a_time(s, run_id, coder, [item.get("excerpt_id") for item in items])
             if keys and (stored := self._stored_with_key(s, coder, keys)) is not None:
                 raise stored
             rows = []
@@ -492,14 +492,18 @@ class DecisionLog:
         return self.decide_many(run_id, question, coder, [item])[0]
 
 
-def _one_writer_at_a_time(s: Session, run_id: str, coder: str) -> None:
-    """Take the run's write lock before reading what the coder has not seen: two decisions made at the same moment
-    (in two processes) then follow each other, and the second sees the first, so it is flagged as a conflict.
+def _one_writer_at_a_time(s: Session, run_id: str, coder: str, excerpt_ids: Sequence[object]) -> None:
+    """Take the write lock of each excerpt decided on before reading what the coder has not seen: two decisions on
+    one excerpt made at the same moment (in two processes) then follow each other, and the second sees the first, so
+    it is flagged as a conflict.
 
-    PostgreSQL: a transaction-level advisory lock per run. SQLite: a write (the coder's own row, unchanged) that takes
-    the database's write lock at once; the next writer waits for the commit."""
+    PostgreSQL: a transaction-level advisory lock per excerpt (per run for a decision on no excerpt), taken in one
+    statement in a fixed order, so that two bulk decisions never wait for each other in a circle; decisions on other
+    excerpts go on meanwhile and their commits share the disk's flushes. SQLite: a write (the coder's own row,
+    unchanged) that takes the database's write lock at once; the next writer waits for the commit."""
     if s.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(f"decisions:{run_id}".encode()).digest()[:8], "big", signed=True)
-        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        names = {f"decisions:{run_id}:{e}" for e in excerpt_ids if isinstance(e, str)} or {f"decisions:{run_id}"}
+        keys = sorted(int.from_bytes(hashlib.sha256(n.encode()).digest()[:8], "big", signed=True) for n in names)
+        s.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"), {"keys": keys})
     else:
         s.execute(update(UserRow).where(UserRow.name == coder).values(role=UserRow.role))
