@@ -51,6 +51,8 @@ def test_a_retry_with_the_same_key_answers_the_first_decision_and_stores_nothing
             URL, headers={**alice, "Idempotency-Key": "k-1"}, json={"excerpt_id": "E5", "action": "accept"}
         )
         assert other.status_code == 409 and "autre décision" in other.json()["detail"], other.text
+        elsewhere = api.post(URL, headers={**alice, "Idempotency-Key": "k-1"}, json={**body, "to_theme": 1})
+        assert elsewhere.status_code == 409, "the same key, recoded to another theme"
         bobs = api.post(URL, headers={**bob, "Idempotency-Key": "k-1"}, json=body)
         assert bobs.status_code == 201, "keys are per user: bob's k-1 is his own decision"
         assert bobs.json()["decision_id"] != first.json()["decision_id"]

@@ -189,7 +189,9 @@ def _replay(response: Response, run_id: str, body: DecisionIn, stored: AlreadyDe
     the key named another decision."""
     decision = stored.decision
     action = _action_of(decision)
-    if (stored.run_id, decision.excerpt_id, action) != (run_id, body.excerpt_id, body.action):
+    target = decision.to_theme_id if action == "recode" else None
+    sent = body.to_theme if body.action == "recode" else None
+    if (stored.run_id, decision.excerpt_id, action, target) != (run_id, body.excerpt_id, body.action, sent):
         raise KeyReused(
             f"La clé Idempotency-Key a déjà servi à une autre décision (n° {decision.id} : {action} sur l'extrait "
             f"« {decision.excerpt_id} » de l'analyse « {stored.run_id} ») : une clé nouvelle par décision."
