@@ -21,7 +21,7 @@ SAMPLE_ARGS := data/sample_survey.csv --id-column id --question difficultes --qu
 # PostgreSQL (the store's tests run on a throwaway cluster too).
 SYSTEM_PACKAGES := chromium libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils postgresql
 
-.PHONY: serve install system-deps demo test test-fast lint format bench-flow bench-quality bench-pseudonymisation bench-learning bench-scale bench-search bench-theme-page clean
+.PHONY: serve install system-deps demo test test-fast lint format bench-flow bench-quality bench-pseudonymisation bench-learning bench-scale bench-search bench-theme-page bench-server clean
 
 $(STAMP): pyproject.toml
 	@echo "== Setting up $(VENV) with $(PYTHON)"
@@ -93,6 +93,10 @@ bench-search: install
 
 bench-theme-page: install
 	$(BIN)/python bench/theme_page_speed.py
+
+# Researchers deciding at once over the API of `verbatim serve --workers 2`, SQLite and PostgreSQL, kill -9 mid-run.
+bench-server: install
+	$(BIN)/python bench/server_load.py
 
 clean:
 	rm -rf .cache .pytest_cache .mypy_cache .ruff_cache data/runs data/cache data/verbatim.db*

@@ -21,33 +21,41 @@ import pytest
 INSTALL_HINT = "PostgreSQL is missing: `make system-deps` installs Debian's postgresql package"
 
 
-def _bin_dir() -> Path:
+def find_bin_dir() -> Path | None:
+    """The newest installed PostgreSQL's programs (``initdb``, ``pg_ctl``, ``pg_dump``…), or None."""
     versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
-    if not versions:
+    return versions[-1].parent if versions else None
+
+
+def _bin_dir() -> Path:
+    found = find_bin_dir()
+    if found is None:
         pytest.fail(INSTALL_HINT)
-    return versions[-1].parent
+    return found
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
 class Cluster:
-    """A running cluster; :meth:`new_database` gives each test a database of its own."""
+    """A running cluster; :meth:`new_database` gives each test a database of its own. Tests run it with
+    ``fsync=off`` (fast, nothing to keep); ``durable=True`` keeps a real server's fsync on (the benchmarks)."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
         self.bin = _bin_dir()
         self.folder = Path(tempfile.mkdtemp(prefix="verbatim-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.as_postgres = os.geteuid() == 0
         if self.as_postgres:
             user = pwd.getpwnam("postgres")
             os.chown(self.folder, user.pw_uid, user.pw_gid)
         data = self.folder / "data"
         self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale", "C.UTF-8")
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        fsync = "on" if durable else "off"
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync={fsync}"
         self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.folder / "server.log"), "-w", "start")
         self.data = data
 

@@ -5,17 +5,20 @@ not keep."""
 from __future__ import annotations
 
 import multiprocessing
+import re
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
+from tests.deciding_processes import bulk_at_the_same_moment, decide_at_the_same_moment
+from tests.postgres import Cluster
 from tests.test_decisions import RUN, Q, _run
 from verbatim.cli.main import app as cli
 from verbatim.errors import SurveyDataError
@@ -25,7 +28,8 @@ from verbatim.models.decisions import DecisionLog, Role
 from verbatim.models.records import Answer, AnswerStatus, Excerpt, Respondent
 from verbatim.models.review import DecisionKind
 from verbatim.models.store import Store
-from verbatim.models.tables import MAX_ID, MAX_QUESTION, UserRow
+from verbatim.models.tables import MAX_ID, MAX_QUESTION, LoginFailureRow, UserRow
+from verbatim.models.transfer import is_pg_dump
 
 
 def test_json_columns_keep_nested_unicode_values(database_url: str) -> None:
@@ -60,6 +64,27 @@ def test_booleans_and_time_zones(database_url: str) -> None:
     assert accounts.reactivate("alice").active is True
 
 
+def test_moments_read_back_in_utc_whatever_the_sessions_time_zone(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PostgreSQL session in another time zone (PGTZ, as a server's default may be) answers moments in that zone;
+    the store still gives them back equal, aware and in UTC, as SQLite does; a naive moment is taken as UTC."""
+    monkeypatch.setenv("PGTZ", "Pacific/Chatham")  # UTC+13:45 then: no offset to be right by chance
+    store = Store(database_url)
+    paris = datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/Paris"))  # the night the clocks change
+    naive = datetime(2026, 7, 14, 12, 0)
+    with store.session() as s:
+        s.add_all([LoginFailureRow(user_name="a", failed_at=paris), LoginFailureRow(user_name="b", failed_at=naive)])
+    with store.session() as s:
+        if store.engine.dialect.name == "postgresql":
+            assert s.scalar(text("SHOW TimeZone")) == "Pacific/Chatham"
+            local = s.scalar(text("SELECT to_char(failed_at, 'HH24:MI') FROM login_failures WHERE user_name = 'a'"))
+            assert local == f"{paris.astimezone(ZoneInfo('Pacific/Chatham')):%H:%M}", "answered in the session's zone"
+        back = dict(s.execute(select(LoginFailureRow.user_name, LoginFailureRow.failed_at)).all())
+    assert back["a"] == paris and back["a"].tzinfo == UTC and back["a"].hour == 0
+    assert back["b"] == naive.replace(tzinfo=UTC) and back["b"].tzinfo == UTC
+
+
 def test_long_texts_are_kept_whole(database_url: str) -> None:
     store = Store(database_url)
     text = "Les démarches en ligne prennent du temps. " * 5_000  # 210,000 characters in one answer
@@ -91,12 +116,20 @@ def test_ids_and_questions_too_long_for_the_store_are_refused_before_anything_is
         build_answers(read_survey(path), "id", [header.strip()], [])
 
 
+@pytest.mark.parametrize(
+    ("backend", "portable"),
+    [("sqlite", False), ("postgresql", True), ("postgresql", False)],
+    ids=["sqlite", "postgresql-portable", "postgresql-pg_dump"],
+)
 def test_a_backup_taken_during_decisions_restores_every_one_acknowledged_before_it(
-    database_url: str, tmp_path: Path
+    backend: str, portable: bool, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """Researchers keep deciding while the backup runs: the backup holds every decision acknowledged before it
     started, and a consistent set (no later decision without the earlier ones); a restore refuses a database that
-    already holds data."""
+    already holds data. SQLite's online backup and the portable dump (a SQLite file) restore into SQLite here;
+    PostgreSQL's pg_dump backup into a new PostgreSQL database (and is refused by SQLite, in words)."""
+    cluster: Cluster | None = request.getfixturevalue("postgres") if backend == "postgresql" else None
+    database_url = cluster.new_database() if cluster else f"sqlite:///{tmp_path / 'verbatim.db'}"
     store = Store(database_url)
     _run(store)
     log = DecisionLog(store)
@@ -117,33 +150,38 @@ def test_a_backup_taken_during_decisions_restores_every_one_acknowledged_before_
     while len(acknowledged) < 30:
         time.sleep(0.01)
     before_backup = list(acknowledged)
-    result = CliRunner().invoke(cli, ["db", "backup", "--out", str(tmp_path / "b.db"), "--database-url", database_url])
+    backup = tmp_path / "b.db"
+    command = ["db", "backup", "--out", str(backup), "--database-url", database_url, *(["--portable"] * portable)]
+    result = CliRunner().invoke(cli, command)
     while len(acknowledged) < len(before_backup) + 30:  # the researcher goes on after the backup
         time.sleep(0.01)
     stop.set()
     researcher.join()
     assert result.exit_code == 0, result.output
-    assert not list(tmp_path.glob("b.db-*")), "one self-contained file"
+    assert not list(tmp_path.glob("b.db-*")) and not list(tmp_path.glob(".b.db*")), "one self-contained file"
+    with_pg_dump = backend == "postgresql" and not portable
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert is_pg_dump(backup) == with_pg_dump and ("(pg_dump, custom format)" in said) == with_pg_dump
 
-    restored = Store(f"sqlite:///{tmp_path / 'restored.db'}")
-    copied = CliRunner().invoke(cli, ["db", "restore", str(tmp_path / "b.db"), "--database-url", restored.url])
+    if cluster and with_pg_dump:
+        into_sqlite = ["db", "restore", str(backup), "--database-url", f"sqlite:///{tmp_path / 'no.db'}"]
+        refused = CliRunner().invoke(cli, into_sqlite)
+        assert refused.exit_code != 0 and "restores into PostgreSQL only" in refused.output, refused.output
+        restored = Store(cluster.new_database())
+    else:
+        restored = Store(f"sqlite:///{tmp_path / 'restored.db'}")
+    copied = CliRunner().invoke(cli, ["db", "restore", str(backup), "--database-url", restored.url])
     assert copied.exit_code == 0, copied.output
+    checksum = re.search(r"checksum \(both sides\): (\w+)", said)
+    assert checksum and checksum.group(1) in copied.output, "the checksum the backup reported, restored"
     ids = [d.id for d in DecisionLog(restored).decisions(RUN)]
     assert set(before_backup) <= set(ids), "every decision acknowledged before the backup is in it"
     assert ids == sorted(a for a in acknowledged if a <= max(ids)), "a consistent snapshot: no gap"
     assert len(ids) < len(acknowledged), "later decisions are not"
-    refused = CliRunner().invoke(cli, ["db", "restore", str(tmp_path / "b.db"), "--database-url", restored.url])
+    again = DecisionLog(restored).decide(RUN, Q, DecisionKind.ACCEPT, "alice", excerpt_id="E1", theme_id=0)
+    assert again.id > max(ids), "the restored store numbers new decisions after its own (pg_dump: after the gaps)"
+    refused = CliRunner().invoke(cli, ["db", "restore", str(backup), "--database-url", restored.url])
     assert refused.exit_code != 0 and "not empty" in refused.output
-
-
-def _decide_at_the_same_moment(url: str, coder: str, excerpts: list[str], barrier: Any) -> list[int]:
-    """In a process of its own: for each excerpt, wait for the other researcher, then decide having seen nothing."""
-    log = DecisionLog(Store(url))
-    ids = []
-    for excerpt in excerpts:
-        barrier.wait(timeout=60)
-        ids.append(log.decide(RUN, Q, DecisionKind.ACCEPT, coder, excerpt_id=excerpt, seen_decision_id=0).id)
-    return ids
 
 
 def test_two_researchers_deciding_at_the_same_moment_in_two_processes_make_a_conflict(database_url: str) -> None:
@@ -156,7 +194,7 @@ def test_two_researchers_deciding_at_the_same_moment_in_two_processes_make_a_con
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, ProcessPoolExecutor(2, mp_context=context) as pool:
         barrier = manager.Barrier(2)
-        runs = [pool.submit(_decide_at_the_same_moment, database_url, c, excerpts, barrier) for c in ("alice", "bob")]
+        runs = [pool.submit(decide_at_the_same_moment, database_url, c, excerpts, barrier) for c in ("alice", "bob")]
         alice, bob = (r.result(timeout=300) for r in runs)
     decisions = {d.id: d for d in log.decisions(RUN)}
     assert len(decisions) == 2 * len(excerpts), "both kept, every time"
@@ -164,3 +202,29 @@ def test_two_researchers_deciding_at_the_same_moment_in_two_processes_make_a_con
         first, second = sorted((a, b))
         assert decisions[second].conflict_with_id is not None, "the later of two simultaneous decisions is a conflict"
         assert decisions[first].conflict_with_id in (None, *[i for i in decisions if i < first])
+
+
+def test_two_bulk_gestures_on_the_same_excerpts_at_the_same_moment_are_kept_whole_and_conflict(
+    database_url: str,
+) -> None:
+    """Two researchers accept the same seven excerpts in one gesture each, at the same moment, in opposite orders,
+    five rounds (on PostgreSQL each excerpt has its own lock, taken in one fixed order): both gestures are kept
+    whole every round, and on each excerpt the later decision sees the earlier one. Round 1: one conflict per
+    excerpt; later rounds: both conflict (each follows the other's decision of the round before)."""
+    store = Store(database_url)
+    _run(store)
+    log = DecisionLog(store)
+    for name in ("alice", "bob"):
+        log.add_user(name, Role.RESEARCHER, "hash")
+    excerpts = [f"E{i}" for i in range(1, 8)]
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(2, mp_context=context) as pool:
+        barrier = manager.Barrier(2)
+        runs = [
+            pool.submit(bulk_at_the_same_moment, database_url, coder, order, barrier, 5)
+            for coder, order in (("alice", excerpts), ("bob", excerpts[::-1]))
+        ]
+        alice, bob = (r.result(timeout=300) for r in runs)
+    decisions = log.decisions(RUN)
+    assert len(decisions) == len(alice) + len(bob) == 2 * 5 * len(excerpts)
+    assert sum(d.conflict_with_id is not None for d in decisions) == len(excerpts) + 4 * 2 * len(excerpts)

@@ -35,22 +35,28 @@ def db_copy(
 
 @db_app.command("backup")
 def db_backup(
-    out: Annotated[Path, typer.Option("--out", help="the backup file to write (a new file; SQLite format)")],
+    out: Annotated[Path, typer.Option("--out", help="the backup file to write (a new file)")],
+    portable: Annotated[
+        bool,
+        typer.Option("--portable", help="PostgreSQL: write the portable dump (a SQLite file), not pg_dump's format"),
+    ] = False,
     database_url: DatabaseOption = None,
 ) -> None:
-    """A consistent backup of the store while the server runs (SQLite's online backup, or a snapshot read of
-    PostgreSQL), as one SQLite file that `verbatim db restore` reads into either backend."""
+    """A consistent backup of the store while the server runs. SQLite: its online backup. PostgreSQL: pg_dump's
+    custom format when pg_dump is on the PATH (restored with pg_restore, into PostgreSQL), else the portable dump,
+    a SQLite file read in one snapshot, which `verbatim db restore` reads into either backend."""
     from verbatim.models.store import Store
-    from verbatim.models.transfer import backup_store
+    from verbatim.models.transfer import backup_store, is_pg_dump
 
     with reported():
-        copied = backup_store(Store(database_url), out)
-    _report(f"Backup written to {out}", copied)
+        copied = backup_store(Store(database_url), out, portable=portable)
+    kind = "pg_dump, custom format" if is_pg_dump(out) else "SQLite file"
+    _report(f"Backup written to {out} ({kind})", copied)
 
 
 @db_app.command("restore")
 def db_restore(
-    backup: Annotated[Path, typer.Argument(help="a file written by `verbatim db backup`")],
+    backup: Annotated[Path, typer.Argument(help="a file written by `verbatim db backup` (SQLite file or pg_dump)")],
     database_url: DatabaseOption = None,
 ) -> None:
     """Restore a backup into an empty database (the one of --database-url / VERBATIM_DATABASE_URL)."""

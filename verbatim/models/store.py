@@ -18,7 +18,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, func, insert, select, text
+from sqlalchemy import create_engine, event, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -140,8 +140,11 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def latest_machine_version(session: Session, run_id: str) -> int:
     """The newest machine coding version of a run (0 when it has no machine codes)."""
-    version = session.scalar(
-        select(func.max(CodingRow.version)).where(CodingRow.run_id == run_id, CodingRow.coder == MACHINE_CODER)
+    version = session.scalar(  # the end of the (run, coder, version) index: one entry read, not every coding
+        select(CodingRow.version)
+        .where(CodingRow.run_id == run_id, CodingRow.coder == MACHINE_CODER)
+        .order_by(CodingRow.version.desc())
+        .limit(1)
     )
     return int(version or 0)
 

@@ -124,6 +124,7 @@ class CodingRow(Base):
     """A code given by a coder. The machine is a coder of its own (``coder == "machine"``), never a person."""
 
     __tablename__ = "codings"
+    __table_args__ = (Index("ix_codings_run_coder_version", "run_id", "coder", "version"),)  # the latest version
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
     excerpt_id: Mapped[str] = mapped_column(String(300), primary_key=True)
     coder: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -150,6 +151,7 @@ class DecisionRow(Base):
     __table_args__ = (
         Index("ix_decisions_run_question", "run_id", "question"),
         Index("ix_decisions_excerpt", "run_id", "excerpt_id"),
+        Index("ux_decisions_coder_idempotency_key", "coder", "idempotency_key", unique=True),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
@@ -167,6 +169,8 @@ class DecisionRow(Base):
     conflict_with_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a decision the coder had not seen
     double_coding: Mapped[bool] = mapped_column(default=False, server_default="0")  # blind second coding
     family_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a family renamed, or moved into
+    # the client's key for this request (API ``Idempotency-Key``): a retry with the same key is not stored again
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class DoubleCodingRow(Base):

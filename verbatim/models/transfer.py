@@ -2,9 +2,10 @@
 started on a laptop's SQLite file moves to the server's PostgreSQL, and back), verified by the count of each table
 and a checksum of the decision log; and backups, taken while the server runs.
 
-A backup is a SQLite file, whichever the backend: SQLite's online backup of a SQLite store, or a copy of a
-PostgreSQL store read in one repeatable-read transaction (a consistent snapshot). It restores into an empty database
-of either backend, checked the same way."""
+A backup of a SQLite store is SQLite's online backup. A backup of a PostgreSQL store is ``pg_dump``'s custom format
+when ``pg_dump`` is on the PATH (``pg_restore`` restores it, into PostgreSQL), else, or when asked, the portable
+dump: a SQLite file holding every table, read in one repeatable-read transaction (a consistent snapshot), which
+restores into an empty database of either backend. Both are checked by counts and the decision log's checksum."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,12 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy.engine import URL
 
 from verbatim.errors import StoreError
-from verbatim.models.store import Store, index_excerpts
+from verbatim.models.store import Store, index_excerpts, migrate
 from verbatim.models.tables import Base, DecisionRow
 
 BATCH = 2_000
+#: The first bytes of a file written by ``pg_dump --format=custom``.
+PG_DUMP_MAGIC = b"PGDMP"
 
 
 @dataclass(frozen=True)
@@ -67,10 +72,7 @@ def copy_store(source: Store, target: Store) -> Copied:
 
     One transaction on the target: a copy that fails leaves it as it was. Raises ``StoreError`` when the target
     already holds data or when the counts or the decision log differ afterwards."""
-    filled = {name: n for name, n in counts(target).items() if n}
-    if filled:
-        listed = ", ".join(f"{name} ({n})" for name, n in sorted(filled.items()))
-        raise StoreError(f"the target database is not empty: {listed}; copy into a new, empty database")
+    _must_be_empty(target, "copy")
     with _snapshot(source) as src, target.engine.begin() as dst:
         for table in Base.metadata.sorted_tables:
             batch: list[dict[str, Any]] = []
@@ -95,6 +97,13 @@ def copy_store(source: Store, target: Store) -> Copied:
     if decision_log_checksum(target) != checksum:
         raise StoreError("the decision log differs after the copy: the target database changed its values")
     return Copied(after, checksum)
+
+
+def _must_be_empty(target: Store, what: str) -> None:
+    filled = {name: n for name, n in counts(target).items() if n}
+    if filled:
+        listed = ", ".join(f"{name} ({n})" for name, n in sorted(filled.items()))
+        raise StoreError(f"the target database is not empty: {listed}; {what} into a new, empty database")
 
 
 def _tally(db: Connection) -> dict[str, int]:
@@ -130,14 +139,19 @@ def _sqlite_backup(store: Store, path: Path) -> None:
         source.close()
 
 
-def backup_store(store: Store, out: Path) -> Copied:
-    """A consistent backup of ``store`` into the new SQLite file ``out`` (written whole, then renamed into place)."""
+def backup_store(store: Store, out: Path, portable: bool = False) -> Copied:
+    """A consistent backup of ``store`` into the new file ``out`` (written whole, then renamed into place): a SQLite
+    file, or for PostgreSQL ``pg_dump``'s custom format when ``pg_dump`` is on the PATH and ``portable`` is False."""
     if out.exists():
         raise StoreError(f"{out} already exists: choose a new file name for the backup")
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
     partial.unlink(missing_ok=True)
     try:
+        if store.engine.dialect.name == "postgresql" and not portable and shutil.which("pg_dump"):
+            copied = _pg_dump(store, partial)
+            os.replace(partial, out)
+            return copied
         if store.engine.dialect.name == "sqlite":
             _sqlite_backup(store, partial)
             target = Store(f"sqlite:///{partial}")
@@ -156,10 +170,77 @@ def backup_store(store: Store, out: Path) -> Copied:
     return copied
 
 
+def is_pg_dump(path: Path) -> bool:
+    """Whether ``path`` was written by ``pg_dump --format=custom`` (a PostgreSQL backup)."""
+    with path.open("rb") as f:
+        return f.read(len(PG_DUMP_MAGIC)) == PG_DUMP_MAGIC
+
+
+def _libpq(url: URL) -> tuple[str, dict[str, str]]:
+    """The connection URI the PostgreSQL programs read, and their environment: the password in ``PGPASSWORD``,
+    never on a command line that ``ps`` shows."""
+    env = dict(os.environ)
+    if url.password is not None:
+        env["PGPASSWORD"] = str(url.password)
+    return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False), env
+
+
+def _run_pg(program: str, *args: str, env: dict[str, str]) -> None:
+    done = subprocess.run([program, *args], capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise StoreError(
+            f"{program} failed: {(done.stderr or done.stdout).strip()[-2000:]} "
+            "(`verbatim db backup --portable` writes the portable dump without the PostgreSQL programs)"
+        )
+
+
+def _pg_dump(store: Store, out: Path) -> Copied:
+    """``pg_dump --format=custom`` of the store, on the snapshot of a repeatable-read transaction of ours, in which
+    the counts and the checksum it reports are read: they describe exactly what the file holds."""
+    uri, env = _libpq(store.engine.url)
+    with store.engine.connect().execution_options(isolation_level="REPEATABLE READ") as db, db.begin():
+        snapshot = str(db.scalar(text("SELECT pg_export_snapshot()")))
+        db.execute(text("SET LOCAL idle_in_transaction_session_timeout = 0"))  # held while pg_dump runs
+        copied = Copied(_tally(db), _checksum(db))
+        _run_pg("pg_dump", "--format=custom", f"--snapshot={snapshot}", "--no-owner", "--no-privileges",
+                f"--file={out}", f"--dbname={uri}", env=env)  # fmt: skip
+    return copied
+
+
+def _pg_restore(backup: Path, target: Store) -> Copied:
+    """A ``pg_dump`` backup into ``target``, an empty PostgreSQL database: its empty tables are dropped, the
+    backup's restored in one transaction, then upgraded to the current schema (a backup of an older version)."""
+    if target.engine.dialect.name != "postgresql":
+        raise StoreError(
+            f"{backup} is a pg_dump backup: it restores into PostgreSQL only (restore it there, then "
+            "`verbatim db copy --to sqlite:///…` makes a SQLite store of it)"
+        )
+    if not shutil.which("pg_restore"):
+        raise StoreError("pg_restore is not on the PATH: install PostgreSQL's client programs to restore this backup")
+    uri, env = _libpq(target.engine.url)
+    with target.engine.begin() as db:
+        Base.metadata.drop_all(db)
+        db.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    try:
+        _run_pg("pg_restore", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
+                f"--dbname={uri}", str(backup), env=env)  # fmt: skip
+    except StoreError:
+        migrate(target.engine)  # the database stays as it was: empty, at the current schema
+        raise
+    target.engine.dispose()  # connections opened before the tables were replaced
+    migrate(target.engine)
+    with target.engine.connect() as db:
+        return Copied(_tally(db), _checksum(db))
+
+
 def restore_store(backup: Path, target: Store) -> Copied:
-    """Everything of the backup file ``backup`` into ``target``, an empty database of either backend."""
+    """Everything of the backup file ``backup`` into ``target``, an empty database (of either backend for a SQLite
+    backup, PostgreSQL for a ``pg_dump`` one)."""
     if not backup.is_file():
         raise StoreError(f"no backup file at {backup}")
+    _must_be_empty(target, "restore")
+    if is_pg_dump(backup):
+        return _pg_restore(backup, target)
     with sqlite3.connect(f"file:{backup}?mode=ro", uri=True) as db:
         try:
             db.execute("SELECT count(*) FROM decisions").fetchone()

@@ -76,59 +76,50 @@ def decide_excerpt(
     to_theme: int | None = None,
     shown_theme: int | None = None,
     seen: int | None = None,
+    idempotency_key: str | None = None,
 ) -> Outcome:
     """Accept, reject, class without a theme or recode one excerpt. ``shown_theme``: the code the user saw (default:
     the current one); ``seen``: the latest decision they saw (conflict detection, see ``DecisionLog.decide``): when
-    the decision conflicts with someone else's, the outcome says so."""
-    outcome = _decide_excerpt(data, state, me, excerpt_id, action, to_theme, shown_theme, seen)
-    conflict = conflict_message(data, state, [outcome.decision])
-    return Outcome(outcome.decision, outcome.message, conflict) if conflict else outcome
-
-
-def _decide_excerpt(
-    data: ReviewData,
-    state: QuestionState,
-    me: User,
-    excerpt_id: str,
-    action: str,
-    to_theme: int | None,
-    shown_theme: int | None,
-    seen: int | None,
-) -> Outcome:
+    the decision conflicts with someone else's, the outcome says so. ``idempotency_key``: see ``DecisionLog.decide``
+    (a retry raises ``AlreadyDecided``)."""
     excerpt_in(state, excerpt_id)
     current = state.codes[excerpt_id].theme_id if shown_theme is None else shown_theme
-    run_id, question = state.run_id, state.question
+    kind, theme_id, message = _excerpt_action(state, excerpt_id, action, current, to_theme)
+    decision = data.log.decide(
+        state.run_id, state.question, kind, me.name, excerpt_id=excerpt_id, theme_id=theme_id,
+        to_theme_id=to_theme if kind == DecisionKind.RECODE else None, seen_decision_id=seen,
+        idempotency_key=idempotency_key,
+    )  # fmt: skip
+    conflict = conflict_message(data, state, [decision])
+    return Outcome(decision, message, conflict)
+
+
+def _excerpt_action(
+    state: QuestionState, excerpt_id: str, action: str, current: int, to_theme: int | None
+) -> tuple[DecisionKind, int, str]:
+    """The decision an action on an excerpt coded ``current`` makes: its kind, its theme, and what to say."""
     if action == "accept":
         if current == QUEUE:
             raise BadInput("Cet extrait n'a pas de thème à accepter : recodez-le vers un thème.")
-        decision = data.log.decide(
-            run_id, question, DecisionKind.ACCEPT, me.name, excerpt_id=excerpt_id, theme_id=current,
-            seen_decision_id=seen,
-        )  # fmt: skip
-        return Outcome(decision, f"Extrait {excerpt_id} accepté dans « {theme_name(state.themes, current)} ».")
-    if action == "reject":
-        decision = data.log.decide(
-            run_id, question, DecisionKind.REJECT, me.name, excerpt_id=excerpt_id, theme_id=current,
-            seen_decision_id=seen,
-        )  # fmt: skip
-        return Outcome(
-            decision, f"Extrait {excerpt_id} rejeté : il attend en file de revue d'être recodé ou classé sans thème."
+        return (
+            DecisionKind.ACCEPT,
+            current,
+            f"Extrait {excerpt_id} accepté dans « {theme_name(state.themes, current)} ».",
         )
+    if action == "reject":
+        message = f"Extrait {excerpt_id} rejeté : il attend en file de revue d'être recodé ou classé sans thème."
+        return DecisionKind.REJECT, current, message
     if action == "no_theme":
-        decision = data.log.decide(
-            run_id, question, DecisionKind.ACCEPT, me.name, excerpt_id=excerpt_id, theme_id=QUEUE,
-            seen_decision_id=seen,
-        )  # fmt: skip
-        return Outcome(decision, f"Extrait {excerpt_id} classé sans thème : il quitte la file de revue.")
+        return DecisionKind.ACCEPT, QUEUE, f"Extrait {excerpt_id} classé sans thème : il quitte la file de revue."
     if action == "recode":
         if to_theme is None:
             raise BadInput("Champ manquant : thème cible.")
         active_theme(state, to_theme)
-        decision = data.log.decide(
-            run_id, question, DecisionKind.RECODE, me.name, excerpt_id=excerpt_id, theme_id=current,
-            to_theme_id=to_theme, seen_decision_id=seen,
-        )  # fmt: skip
-        return Outcome(decision, f"Extrait {excerpt_id} recodé vers « {theme_name(state.themes, to_theme)} ».")
+        return (
+            DecisionKind.RECODE,
+            current,
+            f"Extrait {excerpt_id} recodé vers « {theme_name(state.themes, to_theme)} ».",
+        )
     raise BadInput(f"Action inconnue : « {action[:40]} » (accept, reject, no_theme ou recode).")
 
 

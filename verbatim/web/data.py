@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from verbatim.errors import VerbatimError
 from verbatim.models import blind
@@ -29,6 +29,10 @@ class NotFound(VerbatimError):
 
 class BadInput(VerbatimError):
     """A form that cannot be acted on (HTTP 400); the message says why, in French."""
+
+
+class KeyReused(VerbatimError):
+    """An idempotency key sent again with another decision than the one it was first used for (HTTP 409)."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ class ReviewData:
             if row is None:
                 raise NotFound(f"L'analyse « {run_id} » n'existe pas.")
             questions = set(s.scalars(select(ThemeRow.question).where(ThemeRow.run_id == run_id).distinct()))
-            n = len(s.scalars(select(RespondentRow.respondent_id).where(RespondentRow.run_id == run_id)).all())
+            n = s.scalar(select(func.count()).select_from(RespondentRow).where(RespondentRow.run_id == run_id)) or 0
             return RunInfo(row.run_id, row.created_at, row.survey_file, _ordered(questions, row.manifest), n)
 
     def question(self, run_id: str, number: int) -> tuple[RunInfo, str]:

@@ -16,7 +16,7 @@ from verbatim.errors import VerbatimError
 from verbatim.models.accounts import Accounts
 from verbatim.web.api import analyses, runs
 from verbatim.web.api.security import require_token
-from verbatim.web.data import BadInput, NotFound, ReviewData
+from verbatim.web.data import BadInput, KeyReused, NotFound, ReviewData
 from verbatim.web.pages import make_templates
 
 API_PREFIX = "/api/v1"
@@ -78,6 +78,10 @@ def _add_errors(api: FastAPI) -> None:
     @api.exception_handler(BadInput)
     async def _bad_input(_request: Request, exc: BadInput) -> Response:
         return _problem(422, str(exc))
+
+    @api.exception_handler(KeyReused)
+    async def _key_reused(_request: Request, exc: KeyReused) -> Response:
+        return _problem(409, str(exc))
 
     @api.exception_handler(VerbatimError)
     async def _refused(_request: Request, exc: VerbatimError) -> Response:

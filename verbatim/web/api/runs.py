@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import FileResponse
 
 from verbatim.models import agreement
-from verbatim.models.decisions import User
-from verbatim.models.review import QUEUE, DecisionKind
+from verbatim.models.decisions import AlreadyDecided, User
+from verbatim.models.review import QUEUE, Decision, DecisionKind
 from verbatim.web.actions import FamilyChange, decide_excerpt, move_to_family, rename_family
 from verbatim.web.api.schemas import (
     DecisionIn,
@@ -27,7 +27,7 @@ from verbatim.web.api.schemas import (
     ThemeOut,
 )
 from verbatim.web.api.security import ApiWriter, api_user
-from verbatim.web.data import BadInput, NotFound, ReviewData
+from verbatim.web.data import BadInput, KeyReused, NotFound, ReviewData
 from verbatim.web.downloads import export_file, send
 from verbatim.web.pages import data_of
 from verbatim.web.search import Filters, run_search
@@ -128,21 +128,55 @@ def download_export(
     return send(export_file(data_of(request), run_id, format, as_, validated_only, sources))
 
 
+#: A client's key for one decision: a retry with the same key (after no answer came) is not stored again.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="your key for this decision (up to 200 visible ASCII characters, a UUID for instance), unique "
+        "per user: sent again, the decision stored the first time is answered (200) and nothing is stored",
+    ),
+]
+
+
 @router.post(
     "/runs/{run_id}/decisions",
     status_code=201,
     summary="Accepter, rejeter ou recoder un extrait (la décision est enregistrée avant la réponse)",
-    responses={**NOT_FOUND, 403: {"model": Problem, "description": "a viewer's token"}},
+    responses={
+        **NOT_FOUND,
+        200: {"model": DecisionOut, "description": "a retry: the decision stored the first time with this key"},
+        403: {"model": Problem, "description": "a viewer's token"},
+        409: {"model": Problem, "description": "the Idempotency-Key was used for another decision"},
+    },
 )
-def post_decision(request: Request, run_id: str, body: DecisionIn, me: ApiWriter) -> DecisionOut:
+def post_decision(
+    request: Request, response: Response, run_id: str, body: DecisionIn, me: ApiWriter, key: IdempotencyKey = None
+) -> DecisionOut:
     data = data_of(request)
-    run = data.run(run_id)
+    if key is not None and (stored := data.log.decision_by_key(me.name, key)) is not None:
+        return _replay(response, run_id, body, stored)
     question = data.store.excerpt_question(run_id, body.excerpt_id)
-    if question is None or question not in run.questions:
+    # one excerpt's state, not the whole question's: a decision's cost does not grow with the run
+    state = data.log.excerpt_state(run_id, question, body.excerpt_id) if question is not None else None
+    if state is None or not state.themes:  # an excerpt of no run, or of a question without themes
+        data.run(run_id)  # an unknown run is a 404 of its own
         raise NotFound(f"L'extrait « {body.excerpt_id[:300]} » n'existe pas dans l'analyse « {run_id} ».")
-    state = data.state(run_id, question)
-    outcome = decide_excerpt(data, state, me, body.excerpt_id, body.action, to_theme=body.to_theme, seen=body.seen)
-    decision = outcome.decision
+    try:
+        outcome = decide_excerpt(
+            data, state, me, body.excerpt_id, body.action, to_theme=body.to_theme, seen=body.seen,
+            idempotency_key=key,
+        )  # fmt: skip
+    except AlreadyDecided as stored:  # the same key, sent by another process a moment before
+        return _replay(response, run_id, body, stored)
+    message = f"{outcome.message} {outcome.conflict}" if outcome.conflict else outcome.message
+    return _decision_out(run_id, state.question, body.action, outcome.decision, message)
+
+
+def _decision_out(run_id: str, question: str, action: str, decision: Decision, message: str) -> DecisionOut:
     if decision.kind == DecisionKind.RECODE and decision.to_theme_id is not None:
         theme_id = decision.to_theme_id
     elif decision.kind == DecisionKind.REJECT:
@@ -153,12 +187,37 @@ def post_decision(request: Request, run_id: str, body: DecisionIn, me: ApiWriter
         decision_id=decision.id,
         run_id=run_id,
         question=question,
-        excerpt_id=body.excerpt_id,
-        action=body.action,
+        excerpt_id=decision.excerpt_id or "",
+        action=action,
         theme_id=theme_id,
         conflict_with_id=decision.conflict_with_id,
-        message=f"{outcome.message} {outcome.conflict}" if outcome.conflict else outcome.message,
+        message=message,
     )
+
+
+def _replay(response: Response, run_id: str, body: DecisionIn, stored: AlreadyDecided) -> DecisionOut:
+    """The answer to a retry: the decision stored the first time (200, ``Idempotent-Replayed: true``), or 409 when
+    the key named another decision."""
+    decision = stored.decision
+    action = _action_of(decision)
+    target = decision.to_theme_id if action == "recode" else None
+    sent = body.to_theme if body.action == "recode" else None
+    if (stored.run_id, decision.excerpt_id, action, target) != (run_id, body.excerpt_id, body.action, sent):
+        raise KeyReused(
+            f"La clé Idempotency-Key a déjà servi à une autre décision (n° {decision.id} : {action} sur l'extrait "
+            f"« {decision.excerpt_id} » de l'analyse « {stored.run_id} ») : une clé nouvelle par décision."
+        )
+    response.status_code = 200
+    response.headers["Idempotent-Replayed"] = "true"
+    message = f"Décision déjà enregistrée (n° {decision.id}) : rien de nouveau n'est enregistré."
+    return _decision_out(run_id, stored.question, action, decision, message)
+
+
+def _action_of(decision: Decision) -> str:
+    """The API's action that made ``decision`` (an accept without a theme is a ``no_theme``)."""
+    if decision.kind == DecisionKind.ACCEPT and decision.theme_id in (None, QUEUE):
+        return "no_theme"
+    return str(decision.kind)
 
 
 FAMILY_REFUSALS: dict[int | str, dict[str, Any]] = {

@@ -29,7 +29,7 @@ from alembic import op
 from verbatim.models.search_text import fold
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
