@@ -268,8 +268,8 @@ def test_every_migration_runs_over_tables_holding_rows(database_url: str) -> Non
         tables.reflect(engine)
         with engine.begin() as db:
             for table in tables.sorted_tables:
-                if table.name == "alembic_version":
-                    continue
+                if table.name == "alembic_version" or table.name.startswith("excerpts_search"):
+                    continue  # SQLite's FTS5 index of the excerpts and its shadow tables (test_search_index)
                 found = db.scalar(select(func.count()).select_from(table))
                 assert found == expected.get(table.name, 0), f"{table.name} lost rows going to {revision}"
                 db.execute(insert(table).values(_a_row(table, revision)))
