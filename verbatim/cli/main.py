@@ -25,6 +25,7 @@ from verbatim.cli.common import (
     out_folder,
     prefect_environment,
     reported,
+    start_prefect_server,
 )
 from verbatim.cli.db import db_app
 from verbatim.cli.learning import register as register_learning_commands
@@ -68,6 +69,8 @@ def analyse(
     workers: WorkersOption = None,
 ) -> None:
     """Analyse the open questions of SURVEY_FILE: themes and coded excerpts, in a run folder and the store."""
+    prefect_environment()
+    server_ready = start_prefect_server()
     from verbatim.flows.config import AnalyseConfig, PseudonymisationConfig, check_survey
     from verbatim.nlp.encoders import make_encoder
 
@@ -90,8 +93,9 @@ def analyse(
         make_encoder(config.encoder)
         table = check_survey(config)
 
-    prefect_environment()
     from verbatim.flows.analyse import analyse_survey
+
+    server_ready()
 
     console.print(f"Analysing {survey_file} ({table.n_rows} rows, {len(question)} question(s))…")
     with reported():
