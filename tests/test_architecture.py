@@ -92,3 +92,17 @@ def test_dask_workers_import_no_theme_model() -> None:
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_the_web_app_imports_no_language_model_library() -> None:
+    """A web worker answers pages and API calls: importing the app must not drag in spaCy (its French tokenizer
+    rules alone cost seconds), torch, BERTopic or UMAP, which every restart of ``verbatim serve`` would pay."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, verbatim.web.app; "
+        "print(sorted(m for m in ('spacy', 'torch', 'bertopic', 'umap', 'hdbscan') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

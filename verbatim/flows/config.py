@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from verbatim.formats.survey import SurveyTable, build_answers, read_survey, select_columns
-from verbatim.nlp.pseudonymise import MaskCategory
+from verbatim.nlp.mask_categories import MaskCategory
 from verbatim.paths import cache_dir, runs_dir
 
 

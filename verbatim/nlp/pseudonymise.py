@@ -43,7 +43,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -52,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from spacy.lang.fr.stop_words import STOP_WORDS
 
 from verbatim.errors import ConfigError
+from verbatim.nlp.mask_categories import MaskCategory
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -67,18 +67,6 @@ __all__ = [
     "builtin_never_mask",
     "never_mask_spans",
 ]
-
-
-class MaskCategory(StrEnum):
-    """A kind of personal data; the value is the name written in the placeholder, e.g. ``[TÉLÉPHONE]``."""
-
-    PERSONNE = "PERSONNE"
-    EMAIL = "EMAIL"
-    TELEPHONE = "TÉLÉPHONE"
-    ADRESSE = "ADRESSE"
-    NUMERO = "NUMÉRO"
-    URL = "URL"
-    DATE_NAISSANCE = "DATE DE NAISSANCE"
 
 
 class PseudonymiserConfig(BaseModel):
