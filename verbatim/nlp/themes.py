@@ -85,6 +85,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -440,6 +441,18 @@ class ConsensusClusterer:
         self.n_components = n_components
         self.epochs = epochs
 
+    def _umap(self, neighbours: int, m: int, seed: int, knn: tuple[np.ndarray, np.ndarray]) -> UMAP:
+        return UMAP(
+            n_neighbors=neighbours,
+            n_components=max(2, min(self.n_components, m - 2)),
+            min_dist=0.0,
+            metric="cosine",
+            init="spectral" if m >= 50 else "random",
+            n_epochs=self.epochs,
+            random_state=seed,
+            precomputed_knn=(knn[0], knn[1], None),
+        )
+
     def fit(self, X: np.ndarray, y: Any = None) -> ConsensusClusterer:
         n = len(X)
         picked = np.arange(n)
@@ -455,16 +468,9 @@ class ConsensusClusterer:
         seeds = np.random.SeedSequence(self.seed).generate_state(self.runs).tolist()
         labelings, first = [], None
         for run_seed in seeds:
-            reduced = UMAP(
-                n_neighbors=neighbours,
-                n_components=max(2, min(self.n_components, m - 2)),
-                min_dist=0.0,
-                metric="cosine",
-                init="spectral" if m >= 50 else "random",
-                n_epochs=self.epochs,
-                random_state=int(run_seed),
-                precomputed_knn=(knn[0], knn[1], None),
-            ).fit_transform(points)
+            with warnings.catch_warnings():  # no search index: these fits never transform new points
+                warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+                reduced = self._umap(neighbours, m, int(run_seed), knn).fit_transform(points)
             clusterer = AdaptiveClusterer(sizes, self.min_samples, seed=self.seed, preferred=preferred).fit(reduced)
             first = first or clusterer
             labelings.append(filled(clusterer.labels_, reduced))
