@@ -8,8 +8,11 @@ in routers by page family (``verbatim.web.routers``); this module only assembles
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -73,7 +76,7 @@ def create_app(
     ``low_score``: machine codes scored below it go to the review queue page."""
     if secure_cookies is None:
         secure_cookies = os.environ.get("VERBATIM_SECURE_COOKIES", "") in ("1", "true", "yes")
-    app = FastAPI(title="Verbatim", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Verbatim", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_warm_up)
     store = Store(database_url)
     app.state.data = ReviewData(store)
     app.state.accounts = Accounts(store)
@@ -98,6 +101,19 @@ def create_app(
         app.include_router(module.router)
     app.mount(API_PREFIX, create_api(app.state.data, app.state.accounts))
     return app
+
+
+#: Modules a few actions import on first use (a split theme's summary, a search by lemmas): they pull in spaCy,
+#: seconds of imports that the app itself does not need to start.
+LATER_MODULES = ("verbatim.nlp.labels", "verbatim.nlp.excerpts")
+
+
+@asynccontextmanager
+async def _warm_up(_app: FastAPI) -> AsyncIterator[None]:
+    """Import :data:`LATER_MODULES` in the background once the worker serves, so that neither its start nor the first
+    split or lemma search waits for them."""
+    threading.Thread(target=lambda: [importlib.import_module(m) for m in LATER_MODULES], daemon=True).start()
+    yield
 
 
 async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
