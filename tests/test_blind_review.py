@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from html import unescape
 
 import pytest
 from fastapi import FastAPI
@@ -144,7 +145,7 @@ def test_blind_codes_are_hidden_measurements_and_an_admin_settles_them(
     page = anne.get(f"/runs/{run_id}/adjudication").text
     assert "2 extrait(s) codé(s) de la même façon, 3 désaccord(s)" in page
     for e in sample[2:]:
-        card = page.split(f'id="e-{e}"')[1].split("</article>")[0]
+        card = unescape(page.split(f'id="e-{e}"')[1].split("</article>")[0])  # labels may hold an apostrophe
         state = log.state(run_id, Q1)
         assert f"n° {eve_themes[e]} · {state.themes[eve_themes[e]].label}" in card.split('class="code-a"')[1]
         assert f"n° {felix_themes[e]} · " in card.split('class="code-b"')[1].split("</td>")[0]
