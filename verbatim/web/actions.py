@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from verbatim.models.decisions import QuestionState, User
 from verbatim.models.review import QUEUE, Decision, DecisionKind
 from verbatim.web.data import BadInput, NotFound, ReviewData, active_theme
-from verbatim.web.pages import MAX_LABEL, theme_name
+from verbatim.web.pages import MAX_LABEL, checked, theme_name
 
 #: The actions on one excerpt, as the forms and the API name them.
 EXCERPT_ACTIONS = ("accept", "reject", "recode", "no_theme")
@@ -200,7 +200,7 @@ def rename_family(data: ReviewData, state: QuestionState, me: User, family_id: i
     """Family ``family_id`` of the question gets the name ``label`` (a decision, unless it has it already)."""
     if family_id not in state.families:
         raise NotFound(f"La famille n° {family_id} n'existe pas dans cette question.")
-    label = _family_label(label, "nom de la famille")
+    label = checked(label, "nom de la famille", limit=MAX_LABEL)
     if label == state.families[family_id].label:
         return FamilyChange(None, "Rien à changer : la famille porte déjà ce nom.", family_id)
     decision = data.log.rename_family(state.run_id, state.question, me.name, family_id, label)
@@ -214,7 +214,7 @@ def move_to_family(
     ``family_id`` is None (a decision, unless it is in that family already)."""
     active_theme(state, theme_id)
     if family_id is None:
-        label = _family_label(new_label, "nom de la nouvelle famille")
+        label = checked(new_label, "nom de la nouvelle famille", limit=MAX_LABEL)
         decision = data.log.move_to_family(state.run_id, state.question, me.name, theme_id, None, label)
     else:
         if family_id not in state.families:
@@ -227,13 +227,3 @@ def move_to_family(
     moved_to = int(decision.family_id or 0)
     said = f"« {theme_name(state.themes, theme_id)} » est maintenant dans la famille « {label} »."
     return FamilyChange(decision, said, moved_to)
-
-
-def _family_label(label: str, what: str) -> str:
-    """The name as the forms take it: trimmed, required, ``MAX_LABEL`` characters at most."""
-    label = label.strip()
-    if not label:
-        raise BadInput(f"Champ manquant : {what}.")
-    if len(label) > MAX_LABEL:
-        raise BadInput(f"{what.capitalize()} : {MAX_LABEL} caractères au plus (ici {len(label)}).")
-    return label

@@ -159,7 +159,12 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 # -- forms -------------------------------------------------------------------------------------------------------------
 def text(form: FormData, name: str, what: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
     value = form.get(name)
-    found = value.strip() if isinstance(value, str) else ""
+    return checked(value if isinstance(value, str) else "", what, required=required, limit=limit)
+
+
+def checked(value: str, what: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
+    """A text field as the forms and the API take it: trimmed, required unless said, ``limit`` characters at most."""
+    found = value.strip()
     if required and not found:
         raise BadInput(f"Champ manquant : {what}.")
     if len(found) > limit:

@@ -129,7 +129,7 @@ def rename_family(request: Request, me: Once, form: Form, run_id: str, number: i
     """A family of themes gets a new name (a decision)."""
     data = data_of(request)
     _run, question = data.question(run_id, number)
-    label = text(form, "label", "nom de la famille", limit=MAX_LABEL)
+    label = str(form.get("label") or "")  # checked by the action, as for the API
     change = actions.rename_family(data, data.state(run_id, question), me, family_id, label)
     flash(request, change.message)
     return redirect(next_url(form, f"/runs/{quote(run_id)}/q/{number}#famille-{family_id}"))
@@ -141,9 +141,8 @@ def move_to_family(request: Request, me: Once, form: Form, run_id: str, number: 
     data = data_of(request)
     _run, question = data.question(run_id, number)
     state = data.state(run_id, question)
-    active_theme(state, theme_id)
     if form.get("family") == "new":
-        label = text(form, "new_label", "nom de la nouvelle famille", limit=MAX_LABEL)
+        label = str(form.get("new_label") or "")  # checked by the action, as for the API
         change = actions.move_to_family(data, state, me, theme_id, None, label)
     else:
         change = actions.move_to_family(data, state, me, theme_id, integer(form, "family", "famille"))
