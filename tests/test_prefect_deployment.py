@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow  # a Prefect server, a worker and an analysis run 
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT = Path(sys.executable).with_name("prefect")
+FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
 def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
@@ -141,7 +142,12 @@ def test_an_analysis_launched_from_the_app_runs_on_the_prefect_worker(team: tupl
     assert analysis.run_id and analysis.upload_path is None and analysis.progress == 1.0
     assert store.run(analysis.run_id).manifest["counts"]["idees"]["rows"] == 120
 
+    # The flow writes "completed" into the analysis log before it returns; Prefect marks its run afterwards.
     flow_run = httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=10).json()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and flow_run["state"]["type"] not in FINAL_STATES:
+        time.sleep(1)
+        flow_run = httpx.get(f"{api}/flow_runs/{flow_run_id}", timeout=10).json()
     deployment = httpx.get(f"{api}/deployments/{flow_run['deployment_id']}", timeout=10).json()
     assert deployment["name"] == "analyse-survey" and flow_run["work_pool_name"] == "verbatim-pool"
     assert flow_run["state"]["type"] == "COMPLETED"
