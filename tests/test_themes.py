@@ -353,3 +353,20 @@ def test_same_seed_same_themes(model: ThemeModel, difficultes: Excerpts) -> None
     assert np.array_equal(again.labels_, model.labels_)
     assert np.array_equal(again.scores_, model.scores_)
     assert again.themes_ == model.themes_
+
+
+def test_the_consensus_keeps_what_most_labelings_agree_on() -> None:
+    from verbatim.nlp.themes import co_association, consensus_labels
+
+    base = np.repeat([0, 1, 2], 10)
+    renumbered = np.repeat([2, 0, 1], 10)  # the same themes under other numbers
+    moved = base.copy()
+    moved[0] = 1  # one labelling puts the first point elsewhere
+    left_out = base.copy()
+    left_out[10:20] = QUEUE  # one leaves the second theme out
+    together = co_association([base, renumbered, moved])
+    assert together[0, 1] == pytest.approx(2 / 3) and together[1, 2] == 1.0 and together[0, 15] == pytest.approx(1 / 3)
+    assert co_association([left_out])[10, 11] == 0.0  # left out is never together
+    assert np.array_equal(consensus_labels([base, renumbered, moved], min_size=5), base)
+    alone = consensus_labels([base, left_out, left_out], min_size=5)
+    assert set(alone[10:20].tolist()) == {QUEUE} and np.array_equal(alone[[0, 20]], [0, 1])

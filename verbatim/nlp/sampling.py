@@ -86,12 +86,16 @@ def fit_themes(
     themes = []
     for theme in model.themes_:
         members = np.flatnonzero(placed.labels == theme.theme_id)
+        # A consensus theme's member may lie nearer another theme's centroid: it then represents that one no more.
+        kept = [int(picked[i]) for i in theme.representatives if placed.labels[picked[i]] == theme.theme_id]
+        if not kept:  # the theme's members most similar to its centroid
+            kept = members[np.argsort(-placed.scores[members], kind="stable")][: len(theme.representatives)].tolist()
         themes.append(
             replace(
                 theme,
                 members=tuple(int(i) for i in members),
                 n_respondents=len({groups[i] for i in members.tolist()}),
-                representatives=tuple(int(picked[i]) for i in theme.representatives),
+                representatives=tuple(kept),
             )
         )
     granularity = {**model.granularity_, "sample_size": len(picked)}
