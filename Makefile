@@ -21,7 +21,7 @@ SAMPLE_ARGS := data/sample_survey.csv --id-column id --question difficultes --qu
 # PostgreSQL (the store's tests run on a throwaway cluster too).
 SYSTEM_PACKAGES := chromium libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils postgresql
 
-.PHONY: serve install system-deps demo test test-fast lint format bench-flow bench-quality bench-pseudonymisation bench-learning bench-scale bench-search bench-theme-page bench-server clean
+.PHONY: serve install system-deps demo test test-fast lint format bench-flow bench-quality bench-pseudonymisation bench-learning bench-scale bench-speed bench-search bench-theme-page bench-server clean
 
 $(STAMP): pyproject.toml
 	@echo "== Setting up $(VENV) with $(PYTHON)"
@@ -87,6 +87,9 @@ bench-learning: install
 
 bench-scale: install
 	$(BIN)/python bench/scale.py
+
+bench-speed: install
+	$(BIN)/python bench/speed.py
 
 bench-search: install
 	$(BIN)/python bench/search_speed.py

@@ -42,6 +42,29 @@ def read_grand_debat() -> pd.DataFrame:
     return data
 
 
+def nonempty_answers() -> pd.DataFrame:
+    """Every non-blank answer of the Grand Débat sample, all questions pooled (429,112 rows)."""
+    data = read_grand_debat()
+    return data[data["answer"].str.strip() != ""]
+
+
+def pooled_export(data: pd.DataFrame, n: int | None, folder: Path, seed: int, column: str = "reponse") -> Path:
+    """A survey export of ``n`` answers drawn with ``seed`` from ``data`` (all of them for ``None``), all questions
+    pooled in one open-question ``column``, with ``id`` (``GD000001``...) and the ``theme`` attribute; written as
+    ``granddebat_N.csv`` (``;``-separated) in ``folder``."""
+    rows = data if n is None or n >= len(data) else data.sample(n=n, random_state=seed)
+    export = pd.DataFrame(
+        {
+            "id": [f"GD{i:06d}" for i in range(1, len(rows) + 1)],
+            "theme": rows["theme"].to_numpy(),
+            column: rows["answer"].to_numpy(),
+        }
+    )
+    path = folder / f"granddebat_{len(rows)}.csv"
+    export.to_csv(path, sep=";", index=False)
+    return path
+
+
 def pick_question(data: pd.DataFrame, wanted: str | None = None) -> str:
     """The question key to use: ``wanted`` (a ``theme/csv_column`` key or a ``question_id_b64``), else the largest.
 
@@ -206,10 +229,10 @@ def load_average() -> str:
     if not hasattr(os, "getloadavg"):
         return "load average unknown"
     one, five, _ = os.getloadavg()
-    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {_usable_cores()} cores"
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {usable_cores()} cores"
 
 
-def _usable_cores() -> int:
+def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
@@ -227,7 +250,7 @@ def _cpu_model() -> str:
 
 
 def machine() -> str:
-    usable = _usable_cores()
+    usable = usable_cores()
     ram = psutil.virtual_memory().total / 1024**3
     return (
         f"{platform.system()} {platform.machine()}, {_cpu_model()}, {usable} usable cores "

@@ -37,7 +37,7 @@ import pandas as pd
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import MIB, load_average, machine, markdown_table, read_grand_debat
+from _common import MIB, load_average, machine, markdown_table, nonempty_answers, pooled_export
 
 os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache" / "numba"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -89,23 +89,8 @@ class MemoryTrace:
         return max(values, default=float("nan"))
 
 
-def _answers() -> pd.DataFrame:
-    data = read_grand_debat()
-    return data[data["answer"].str.strip() != ""]
-
-
 def _export(data: pd.DataFrame, n: int | None, folder: Path) -> Path:
-    rows = data if n is None or n >= len(data) else data.sample(n=n, random_state=SEED)
-    export = pd.DataFrame(
-        {
-            "id": [f"GD{i:06d}" for i in range(1, len(rows) + 1)],
-            "theme": rows["theme"].to_numpy(),
-            QUESTION: rows["answer"].to_numpy(),
-        }
-    )
-    path = folder / f"granddebat_{len(rows)}.csv"
-    export.to_csv(path, sep=";", index=False)
-    return path
+    return pooled_export(data, n, folder, SEED, QUESTION)
 
 
 def _run(survey: Path, work: Path, cache: Path, tag: str, workers: int | None) -> tuple[dict, float, MemoryTrace]:  # type: ignore[type-arg]
@@ -175,7 +160,7 @@ def _bench(args: argparse.Namespace, workers: int | None) -> None:
 
     where = "heavy steps in the flow's process" if workers == 1 else "heavy steps on the flow's local Dask cluster"
     print(f"# Verbatim scale benchmark\n\n{machine()}\n{load_average()}\n{where}\n")
-    data = _answers()
+    data = nonempty_answers()
     work = Path(tempfile.mkdtemp(prefix="verbatim-scale-"))
     # The survey files are written first and the corpus dropped, so that it does not count in the flow's memory.
     surveys = [_export(data, n, work) for n in sizes]
@@ -214,7 +199,7 @@ def _bench(args: argparse.Namespace, workers: int | None) -> None:
             totals,
         )
     )
-    first = surveys[0] if not args.rerun_size else _export(_answers(), args.rerun_size, work)
+    first = surveys[0] if not args.rerun_size else _export(nonempty_answers(), args.rerun_size, work)
     rows = sum(1 for _ in first.open(encoding="utf-8")) - 1
     cold_manifest, cold, _ = _run(first, work / "cold", work / "cold-cache", "cold", workers)
     warm_manifest, warm, _ = _run(first, work / "cold", work / "cold-cache", "warm", workers)

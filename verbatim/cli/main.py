@@ -25,6 +25,7 @@ from verbatim.cli.common import (
     out_folder,
     prefect_environment,
     reported,
+    start_prefect_server,
 )
 from verbatim.cli.db import db_app
 from verbatim.cli.learning import register as register_learning_commands
@@ -68,6 +69,7 @@ def analyse(
     workers: WorkersOption = None,
 ) -> None:
     """Analyse the open questions of SURVEY_FILE: themes and coded excerpts, in a run folder and the store."""
+    prefect_environment()
     from verbatim.flows.config import AnalyseConfig, PseudonymisationConfig, check_survey
     from verbatim.nlp.encoders import make_encoder
 
@@ -90,11 +92,12 @@ def analyse(
         make_encoder(config.encoder)
         table = check_survey(config)
 
-    prefect_environment()
+    server_ready = start_prefect_server()  # the file is fine: the server starts while the flow's modules import
     from verbatim.flows.analyse import analyse_survey
 
     console.print(f"Analysing {survey_file} ({table.n_rows} rows, {len(question)} question(s))…")
     with reported():
+        server_ready()
         result = analyse_survey(config)
     _print_summary(result.manifest, result.folder)
 

@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from verbatim.flows.assemble import build_excerpts
 from verbatim.flows.config import AnalyseConfig
 from verbatim.models.records import Answer, Excerpt
+from verbatim.nlp.cache import text_key
 from verbatim.nlp.encoders import EmbeddingCache, embed, make_encoder
 from verbatim.nlp.excerpts import ExcerptSplitter, SegmentCache
 from verbatim.nlp.pseudonymise import Pseudonymiser, PseudonymiserConfig
@@ -155,17 +156,31 @@ def split_answers(
 
 
 def embed_excerpts(excerpts: list[Excerpt], config: AnalyseConfig) -> np.ndarray:
-    """One vector per excerpt, batch by batch (a map over the task runner)."""
-    parts = batches([e.text for e in excerpts], 4 * config.batch_size)
-    futures: list[Any] = list(embed_task.map(parts, unmapped(config)))
-    # Each batch is copied into one array as it arrives and then let go: no second copy of all the vectors.
-    vectors: np.ndarray | None = None
-    offset = 0
-    for i, batch in enumerate(parts):
-        part = futures[i].result()
-        futures[i] = None
-        if vectors is None:
-            vectors = np.empty((len(excerpts), part.shape[1]), dtype=np.float32)
-        vectors[offset : offset + len(batch)] = part
-        offset += len(batch)
-    return vectors if vectors is not None else np.zeros((0, 0), dtype=np.float32)
+    """One vector per excerpt: those the cache holds when the step starts, and the others, each distinct text once,
+    batch by batch (a map over the task runner).
+
+    The cache is read once, here, before any batch is sent: which texts are embedded, and in which batches, then
+    depends on the excerpts and the cache as the run found it, not on which task finishes first. A text's vector
+    moves with the other texts of its encoder batch (rounding, see ``verbatim.nlp.encoders``), so every runner (one
+    process, Dask workers) gives the same vectors, and the same themes."""
+    texts = [e.text for e in excerpts]
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    keys = [text_key(t) for t in texts]
+    cache = EmbeddingCache(config.cache_dir / "embeddings.sqlite")
+    try:
+        known = cache.get(make_encoder(config.encoder).encoder_id, keys)
+    finally:
+        cache.close()
+    todo = list({key: text for key, text in zip(keys, texts, strict=True) if key not in known}.items())
+    parts = batches(todo, 4 * config.batch_size)
+    futures: list[Any] = []
+    if parts:  # all cached: nothing to send
+        futures = list(embed_task.map([[text for _, text in part] for part in parts], unmapped(config)))
+    for i, part in enumerate(parts):
+        known.update(zip((key for key, _ in part), futures[i].result(), strict=True))
+        futures[i] = None  # each batch is let go once its rows are kept
+    vectors = np.empty((len(texts), len(next(iter(known.values())))), dtype=np.float32)
+    for row, key in enumerate(keys):
+        vectors[row] = known[key]
+    return vectors

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from verbatim.nlp.families import FittedFamily, fit_families
+from verbatim.nlp.jit_cache import keep_compiled_code
 from verbatim.nlp.themes import QUEUE, FittedTheme, ThemeModel, common_lemmas
 
 DEFAULT_SAMPLE_SIZE = 20_000
@@ -71,6 +72,7 @@ def fit_themes(
     sample_size: int = DEFAULT_SAMPLE_SIZE,
 ) -> SampledFit:
     """Fit ``model`` on all excerpts, or on a sample of them when there are more than ``sample_size``."""
+    keep_compiled_code()  # UMAP's numba code: compiled once per machine, not once per process
     n = len(texts)
     picked = sample_indices(n, sample_size, model.seed)
     if len(picked) == n:
