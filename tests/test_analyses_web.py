@@ -361,7 +361,11 @@ def test_api_refusals_say_what_to_fix(api: tuple[TestClient, dict[str, dict[str,
     assert client.get(f"{API}/analyses/nope", headers=headers["victor"]).status_code == 404
 
 
-def test_an_upload_over_the_limit_is_refused_while_it_streams(data_dir: Path, part_of_sample: bytes) -> None:
+def test_an_upload_over_the_limit_is_refused_while_it_streams(
+    app: FastAPI, data_dir: Path, part_of_sample: bytes
+) -> None:
+    """A second app with a 10 kB limit on the store of ``app``, whose fixture creates the users (run alone, or
+    first, this test found no user 'bruno': pytest-randomly, seed 47)."""
     from verbatim.web.app import create_app
 
     with pytest.MonkeyPatch.context() as mp:
