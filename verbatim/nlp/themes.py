@@ -363,6 +363,20 @@ class AdaptiveClusterer:
         return np.asarray(best_labels, dtype=int)
 
 
+def reducer(n: int, n_neighbors: int, n_components: int, seed: int, **options: Any) -> UMAP:
+    """UMAP as the themes use it on ``n`` points (cosine, ``min_dist`` 0, a spectral start from 50 points, the
+    neighbours and dimensions bounded by ``n``); ``options`` add to it (the consensus's epochs and shared graph)."""
+    return UMAP(
+        n_neighbors=max(2, min(n_neighbors, n - 1)),
+        n_components=max(2, min(n_components, n - 2)),
+        min_dist=0.0,
+        metric="cosine",
+        init="spectral" if n >= 50 else "random",
+        random_state=seed,
+        **options,
+    )
+
+
 def nearest_neighbours(X: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """The exact ``k`` nearest neighbours of each row under the cosine distance (itself first), as UMAP's
     ``precomputed_knn`` takes them: indices and distances. Computed once and shared by the consensus's fits."""
@@ -456,18 +470,6 @@ class ConsensusClusterer:
         self.n_components = n_components
         self.epochs = epochs
 
-    def _umap(self, neighbours: int, m: int, seed: int, knn: tuple[np.ndarray, np.ndarray]) -> UMAP:
-        return UMAP(
-            n_neighbors=neighbours,
-            n_components=max(2, min(self.n_components, m - 2)),
-            min_dist=0.0,
-            metric="cosine",
-            init="spectral" if m >= 50 else "random",
-            n_epochs=self.epochs,
-            random_state=seed,
-            precomputed_knn=(knn[0], knn[1], None),
-        )
-
     def fit(self, X: np.ndarray, y: Any = None) -> ConsensusClusterer:
         n = len(X)
         picked = np.arange(n)
@@ -485,7 +487,9 @@ class ConsensusClusterer:
         for run_seed in seeds:
             with warnings.catch_warnings():  # no search index: these fits never transform new points
                 warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
-                reduced = self._umap(neighbours, m, int(run_seed), knn).fit_transform(points)
+                umap = reducer(m, neighbours, self.n_components, int(run_seed), n_epochs=self.epochs,
+                               precomputed_knn=(knn[0], knn[1], None))  # fmt: skip
+                reduced = umap.fit_transform(points)
             clusterer = AdaptiveClusterer(sizes, self.min_samples, seed=self.seed, preferred=preferred).fit(reduced)
             first = first or clusterer
             labelings.append(filled(clusterer.labels_, reduced))
@@ -575,14 +579,7 @@ class ThemeModel:
         clusterer = self._clusterer(n)
         umap: Any = BaseDimensionalityReduction()  # the consensus reduces the space itself, several times
         if not isinstance(clusterer, ConsensusClusterer):
-            umap = UMAP(
-                n_neighbors=max(2, min(self.n_neighbors, n - 1)),
-                n_components=max(2, min(self.n_components, n - 2)),
-                min_dist=0.0,
-                metric="cosine",
-                init="spectral" if n >= 50 else "random",
-                random_state=self.seed,
-            )
+            umap = reducer(n, self.n_neighbors, self.n_components, self.seed)
         vectorizer = CountVectorizer(
             tokenizer=str.split,
             token_pattern=None,
