@@ -179,6 +179,23 @@ def test_the_app_has_a_favicon(people: dict[str, Browser], run_id: str) -> None:
     assert icon.text.startswith("<svg")
 
 
+def test_every_answer_carries_the_security_headers(people: dict[str, Browser], run_id: str) -> None:
+    """Pages, errors, the API and static files: a content policy, no sniffing, no framing; nothing but static files
+    may be kept in a cache (a page shows pseudonymised quotes, the API a researcher's decisions)."""
+    browser = people["victor"]
+    page, missing = browser.get(f"/runs/{run_id}"), browser.get("/runs/no-such-run")
+    api = browser.client.get("/api/v1/runs", headers={"Authorization": "Bearer not-a-token"})
+    icon = browser.get("/static/favicon.svg")
+    assert (page.status_code, missing.status_code, api.status_code, icon.status_code) == (200, 404, 401, 200)
+    for response in (page, missing, api, icon):
+        assert response.headers["content-security-policy"].startswith("default-src 'self'")
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "same-origin"
+    assert all(r.headers["cache-control"] == "no-store" for r in (page, missing, api))
+    assert "no-store" not in icon.headers.get("cache-control", "")
+
+
 def test_a_theme_page_shows_its_excerpts_a_page_at_a_time(
     people: dict[str, Browser], run_id: str, log: DecisionLog
 ) -> None:
