@@ -99,9 +99,9 @@ def create_app(
     app.add_middleware(BodyLimit, upload_limit=upload_limit_bytes())  # refused before anything reads it
     _add_error_pages(app)
     app.add_exception_handler(AlreadySent, already_sent_page)
+    app.mount(API_PREFIX, create_api(app.state.data, app.state.accounts))  # first: an API call skips the pages' routes
     for module in (login, browse, decisions, agreement, accounts, downloads, analyses, citations, search):
         app.include_router(module.router)
-    app.mount(API_PREFIX, create_api(app.state.data, app.state.accounts))
     return app
 
 

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from verbatim.errors import VerbatimError
 from verbatim.models.accounts import Accounts
 from verbatim.web.api import analyses, runs
-from verbatim.web.api.security import require_token
+from verbatim.web.api.security import TokenCheck
 from verbatim.web.data import BadInput, KeyReused, NotFound, ReviewData
 from verbatim.web.pages import make_templates
 
@@ -40,7 +40,7 @@ def create_api(data: ReviewData, accounts: Accounts) -> FastAPI:
     )
     api.state.data = data
     api.state.accounts = accounts
-    api.middleware("http")(require_token)
+    api.add_middleware(TokenCheck, accounts=accounts)
     _add_errors(api)
     api.include_router(runs.router)
     api.include_router(analyses.router)
