@@ -199,10 +199,12 @@ def test_one_excerpts_state_agrees_with_the_whole_questions(log: DecisionLog) ->
     whole = log.state(RUN, Q)
     assert whole.codes["E8"].conflict and whole.codes["E5"].theme_id == 2 and whole.codes["E3"].theme_id == 3
     for excerpt in whole.codes:
-        one = log.excerpt_state(RUN, Q, excerpt)
+        one = log.excerpt_state(RUN, excerpt)
+        assert one is not None and one.question == Q
         assert one.codes == {excerpt: whole.codes[excerpt]}, excerpt
         assert (one.themes, one.families, one.theme_family) == (whole.themes, whole.families, whole.theme_family)
         assert one.decisions == [d for d in whole.decisions if d.excerpt_id in (None, excerpt)]
+    assert log.excerpt_state(RUN, "no-such-excerpt") is None and log.excerpt_state("no-such-run", "E1") is None
 
 
 def test_an_older_database_is_upgraded_in_place(database_url: str) -> None:

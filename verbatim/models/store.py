@@ -323,11 +323,3 @@ class Store:
                 CodingRow.run_id == run_id, CodingRow.coder == MACHINE_CODER, CodingRow.version == version
             )
             return list(s.scalars(stmt))
-
-    def excerpt_question(self, run_id: str, excerpt_id: str) -> str | None:
-        """The question that excerpt ``excerpt_id`` of the run answers (``None``: no such excerpt)."""
-        with self.session() as s:
-            question = s.scalar(
-                select(ExcerptRow.question).where(ExcerptRow.run_id == run_id, ExcerptRow.excerpt_id == excerpt_id)
-            )
-            return None if question is None else str(question)

@@ -159,9 +159,8 @@ def post_decision(
     data = data_of(request)
     if key is not None and (stored := data.log.decision_by_key(me.name, key)) is not None:
         return _replay(response, run_id, body, stored)
-    question = data.store.excerpt_question(run_id, body.excerpt_id)
     # one excerpt's state, not the whole question's: a decision's cost does not grow with the run
-    state = data.log.excerpt_state(run_id, question, body.excerpt_id) if question is not None else None
+    state = data.log.excerpt_state(run_id, body.excerpt_id)
     if state is None or not state.themes:  # an excerpt of no run, or of a question without themes
         data.run(run_id)  # an unknown run is a 404 of its own
         raise NotFound(f"L'extrait « {body.excerpt_id[:300]} » n'existe pas dans l'analyse « {run_id} ».")
