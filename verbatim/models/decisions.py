@@ -179,12 +179,19 @@ class DecisionLog:
         with self.store.session() as s:
             return _state(s, run_id, question, machine_version, None)
 
-    def excerpt_state(self, run_id: str, excerpt_id: str) -> QuestionState | None:
+    def excerpt_state(
+        self, run_id: str, excerpt_id: str, sent_before: tuple[str, str] | None = None
+    ) -> QuestionState | None:
         """The question of excerpt ``excerpt_id`` as ``state`` has it, but with the code, machine code and decisions
         of that excerpt only (the codebook and the families whole): what a decision on it needs, read in one
         transaction and in a time that does not grow with the run's excerpts and decisions. ``None``: the run has no
-        such excerpt."""
+        such excerpt.
+
+        ``sent_before``: a coder and the idempotency key of the decision they are about to send; when they already
+        stored one with it (a retry), ``AlreadyDecided`` names it instead (see ``decide``)."""
         with self.store.session() as s:
+            if sent_before is not None and (stored := self._stored_with_key(s, *sent_before)) is not None:
+                raise stored
             question = _question_of(s, run_id, excerpt_id)
             return None if question is None else _state(s, run_id, question, None, excerpt_id)
 
@@ -236,13 +243,8 @@ class DecisionLog:
             batch_id=batch_id,
         )[0]
 
-    def decision_by_key(self, coder: str, idempotency_key: str) -> AlreadyDecided | None:
-        """The decision ``coder`` stored with ``idempotency_key``, if any (as the ``AlreadyDecided`` it makes)."""
-        with self.store.session() as s:
-            return self._stored_with_key(s, coder, [idempotency_key])
-
     @staticmethod
-    def _stored_with_key(s: Session, coder: str, keys: Sequence[str]) -> AlreadyDecided | None:
+    def _stored_with_key(s: Session, coder: str, *keys: str) -> AlreadyDecided | None:
         row = s.scalars(
             select(DecisionRow)
             .where(DecisionRow.coder == coder, DecisionRow.idempotency_key.in_(keys))
@@ -263,7 +265,7 @@ class DecisionLog:
             if not keys:
                 raise
             with self.store.session() as s:  # another process stored the same key between our check and commit
-                stored = self._stored_with_key(s, coder, keys)
+                stored = self._stored_with_key(s, coder, *keys)
             if stored is None:
                 raise
             raise stored from None

@@ -157,19 +157,17 @@ def post_decision(
     request: Request, response: Response, run_id: str, body: DecisionIn, me: ApiWriter, key: IdempotencyKey = None
 ) -> DecisionOut:
     data = data_of(request)
-    if key is not None and (stored := data.log.decision_by_key(me.name, key)) is not None:
-        return _replay(response, run_id, body, stored)
-    # one excerpt's state, not the whole question's: a decision's cost does not grow with the run
-    state = data.log.excerpt_state(run_id, body.excerpt_id)
-    if state is None or not state.themes:  # an excerpt of no run, or of a question without themes
-        data.run(run_id)  # an unknown run is a 404 of its own
-        raise NotFound(f"L'extrait « {body.excerpt_id[:300]} » n'existe pas dans l'analyse « {run_id} ».")
     try:
+        # one excerpt's state, not the whole question's: a decision's cost does not grow with the run
+        state = data.log.excerpt_state(run_id, body.excerpt_id, sent_before=(me.name, key) if key else None)
+        if state is None or not state.themes:  # an excerpt of no run, or of a question without themes
+            data.run(run_id)  # an unknown run is a 404 of its own
+            raise NotFound(f"L'extrait « {body.excerpt_id[:300]} » n'existe pas dans l'analyse « {run_id} ».")
         outcome = decide_excerpt(
             data, state, me, body.excerpt_id, body.action, to_theme=body.to_theme, seen=body.seen,
             idempotency_key=key,
         )  # fmt: skip
-    except AlreadyDecided as stored:  # the same key, sent by another process a moment before
+    except AlreadyDecided as stored:  # a retry, or the same key sent by another process a moment before
         return _replay(response, run_id, body, stored)
     message = f"{outcome.message} {outcome.conflict}" if outcome.conflict else outcome.message
     return _decision_out(run_id, state.question, body.action, outcome.decision, message)
