@@ -228,3 +228,55 @@ def test_two_bulk_gestures_on_the_same_excerpts_at_the_same_moment_are_kept_whol
     decisions = log.decisions(RUN)
     assert len(decisions) == len(alice) + len(bob) == 2 * 5 * len(excerpts)
     assert sum(d.conflict_with_id is not None for d in decisions) == len(excerpts) + 4 * 2 * len(excerpts)
+
+
+def test_threads_of_one_process_deciding_at_once_are_all_kept(database_url: str) -> None:
+    """Eight threads of one server process decide on the same excerpts at the same moment: every decision is stored,
+    none refused, and each later decision on an excerpt conflicts with the one before it. On SQLite the threads take
+    turns for the write lock in the process (``Store.writing``) rather than poll SQLite's: never two inside at once."""
+    store = Store(database_url)
+    _run(store)
+    log = DecisionLog(store)
+    coders = [f"chercheur{i}" for i in range(8)]
+    for name in coders:
+        log.add_user(name, Role.RESEARCHER, "hash")
+    barrier, errors = threading.Barrier(len(coders)), []
+
+    def decide(coder: str) -> None:
+        barrier.wait()
+        for excerpt in ("E1", "E2", "E3"):
+            try:
+                log.decide(RUN, Q, DecisionKind.ACCEPT, coder, excerpt_id=excerpt, theme_id=0, seen_decision_id=0)
+            except Exception as exc:
+                errors.append(f"{coder} {excerpt}: {exc!r}")
+
+    threads = [threading.Thread(target=decide, args=(c,)) for c in coders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    decisions = log.decisions(RUN)
+    assert len(decisions) == 3 * len(coders)
+    for excerpt in ("E1", "E2", "E3"):
+        on_it = [d for d in decisions if d.excerpt_id == excerpt]
+        assert [d.conflict_with_id is not None for d in on_it] == [False] + [True] * (len(coders) - 1)
+
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    def hold() -> None:
+        with store.writing():
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.05)
+            with lock:
+                inside[0] -= 1
+
+    holders = [threading.Thread(target=hold) for _ in range(4)]
+    for t in holders:
+        t.start()
+    for t in holders:
+        t.join(timeout=60)
+    assert most[0] == (1 if store.engine.dialect.name == "sqlite" else 4)

@@ -281,7 +281,7 @@ class DecisionLog:
     ) -> list[Decision]:
         batch = batch_id or (secrets.token_hex(8) if len(items) > 1 else None)
         now = datetime.now(UTC)
-        with self.store.session() as s:
+        with self.store.writing() as s:
             self._check_run(s, run_id, question)
             self._check_coder(s, coder)
             _one_writer_at_a_time(s, run_id, coder, [item.get("excerpt_id") for item in items])
