@@ -280,3 +280,33 @@ def test_threads_of_one_process_deciding_at_once_are_all_kept(database_url: str)
     for t in holders:
         t.join(timeout=60)
     assert most[0] == (1 if store.engine.dialect.name == "sqlite" else 4)
+
+
+def test_new_themes_made_at_the_same_moment_get_numbers_of_their_own(database_url: str) -> None:
+    """Four researchers each make a theme at the same moment (threads of one process, as a server's): four themes,
+    four numbers, each with its excerpt recoded into it; none refused for a number another took."""
+    store = Store(database_url)
+    _run(store)
+    log = DecisionLog(store)
+    coders = ["alice", "bob", "carla", "dan"]
+    for name in coders:
+        log.add_user(name, Role.RESEARCHER, "hash")
+    barrier, made, errors = threading.Barrier(len(coders)), {}, []
+
+    def create(coder: str, excerpt: str) -> None:
+        barrier.wait()
+        try:
+            made[coder] = log.create_theme(RUN, Q, coder, f"Thème de {coder}", excerpt_ids=[excerpt])
+        except Exception as exc:
+            errors.append(f"{coder}: {exc!r}")
+
+    threads = [threading.Thread(target=create, args=(c, f"E{i + 1}")) for i, c in enumerate(coders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == [] and len(set(made.values())) == len(coders)
+    state = log.state(RUN, Q)
+    for i, coder in enumerate(coders):
+        assert state.themes[made[coder]].label == f"Thème de {coder}"
+        assert state.codes[f"E{i + 1}"].theme_id == made[coder]

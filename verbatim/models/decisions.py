@@ -371,9 +371,10 @@ class DecisionLog:
         if not label:
             raise StoreError("a new theme needs a label")
         now = datetime.now(UTC)
-        with self.store.session() as s:
+        with self.store.writing() as s:
             self._check_run(s, run_id, question)
             self._check_coder(s, coder)
+            _one_writer_at_a_time(s, run_id, coder, [])  # two new themes at once get two numbers
             new_id = 1 + int(
                 s.scalar(
                     select(func.max(ThemeRow.theme_id)).where(ThemeRow.run_id == run_id, ThemeRow.question == question)
@@ -403,8 +404,8 @@ class DecisionLog:
                 )
             )  # fmt: skip
             for excerpt_id in excerpt_ids:
-                if s.get(ExcerptRow, (run_id, excerpt_id)) is None:
-                    raise StoreError(f"excerpt '{excerpt_id}' is not in run '{run_id}'")
+                if _question_of(s, run_id, excerpt_id) != question:
+                    raise StoreError(f"excerpt '{excerpt_id}' is not in question '{question}' of run '{run_id}'")
                 s.add(
                     DecisionRow(
                         run_id=run_id, question=question, kind=str(DecisionKind.RECODE), coder=coder, created_at=now,
