@@ -236,3 +236,19 @@ def test_after_accepting_the_page_shows_the_next_excerpt(
     assert response.status_code == 303 and response.headers["location"] == f"{url}#e-{second}"
     after = diane.client.get(response.headers["location"]).text
     assert f'id="e-{second}"' in after and "accepté" in after
+
+
+def test_a_file_sent_in_place_of_a_name_is_refused_not_kept_as_its_repr(
+    people: dict[str, Browser], run_id: str, log: DecisionLog
+) -> None:
+    """A family renamed with a file in the ``label`` field (a script's mistake): refused as a missing name; before,
+    the family was named after the file object's repr."""
+    bruno = people["bruno"]
+    family = log.state(run_id, Q1).active_families()[0][0]
+    response = bruno.client.post(
+        f"/runs/{run_id}/q/1/families/{family.family_id}/rename",
+        data={"csrf": bruno.csrf},
+        files={"label": ("nom.txt", b"Un nom", "text/plain")},
+    )
+    assert response.status_code == 400 and "Champ manquant" in response.text
+    assert log.state(run_id, Q1).families[family.family_id].label == family.label

@@ -157,9 +157,14 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 
 # -- forms -------------------------------------------------------------------------------------------------------------
-def text(form: FormData, name: str, what: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
+def field(form: FormData, name: str) -> str:
+    """A form field's text as sent: ``""`` when it is absent, or when a file came in its place (never its repr)."""
     value = form.get(name)
-    return checked(value if isinstance(value, str) else "", what, required=required, limit=limit)
+    return value if isinstance(value, str) else ""
+
+
+def text(form: FormData, name: str, what: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
+    return checked(field(form, name), what, required=required, limit=limit)
 
 
 def checked(value: str, what: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:

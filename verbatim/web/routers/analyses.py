@@ -14,7 +14,7 @@ from verbatim.errors import VerbatimError
 from verbatim.models.analyses import AnalysisLog
 from verbatim.web import analyses
 from verbatim.web.once import Once
-from verbatim.web.pages import Form, data_of, flash, redirect, render, text
+from verbatim.web.pages import Form, data_of, field, flash, redirect, render, text
 from verbatim.web.security import Reader, Writer
 
 router = APIRouter()
@@ -81,8 +81,8 @@ def launch(request: Request, me: Once, form: Form, draft_id: str) -> Response:
     """The same checks as ``verbatim analyse``; on any problem the form comes back with what was chosen."""
     draft = analyses.draft(draft_id, me)
     chosen = _chosen(form)
-    sheet = str(form.get("sheet") or "") or None
-    codebook = str(form.get("codebook") or "") or None
+    sheet = field(form, "sheet") or None
+    codebook = field(form, "codebook") or None
     try:
         request_ = analyses.AnalysisRequest(
             id_column=chosen["id_column"],

@@ -19,6 +19,7 @@ from verbatim.web.pages import (
     MAX_LABEL,
     Form,
     data_of,
+    field,
     flash,
     integer,
     next_url,
@@ -129,7 +130,7 @@ def rename_family(request: Request, me: Once, form: Form, run_id: str, number: i
     """A family of themes gets a new name (a decision)."""
     data = data_of(request)
     _run, question = data.question(run_id, number)
-    label = str(form.get("label") or "")  # checked by the action, as for the API
+    label = field(form, "label")  # checked by the action, as for the API
     change = actions.rename_family(data, data.state(run_id, question), me, family_id, label)
     flash(request, change.message)
     return redirect(next_url(form, f"/runs/{quote(run_id)}/q/{number}#famille-{family_id}"))
@@ -142,7 +143,7 @@ def move_to_family(request: Request, me: Once, form: Form, run_id: str, number: 
     _run, question = data.question(run_id, number)
     state = data.state(run_id, question)
     if form.get("family") == "new":
-        label = str(form.get("new_label") or "")  # checked by the action, as for the API
+        label = field(form, "new_label")  # checked by the action, as for the API
         change = actions.move_to_family(data, state, me, theme_id, None, label)
     else:
         change = actions.move_to_family(data, state, me, theme_id, integer(form, "family", "famille"))

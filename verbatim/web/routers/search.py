@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from verbatim.web.actions import decide_many
 from verbatim.web.data import BadInput
 from verbatim.web.once import Once
-from verbatim.web.pages import Form, data_of, flash, redirect, render, text
+from verbatim.web.pages import Form, data_of, field, flash, redirect, render, text
 from verbatim.web.search import Filters, run_search
 from verbatim.web.security import Reader
 
@@ -53,12 +53,12 @@ def recode_found(request: Request, me: Once, form: Form, run_id: str) -> Respons
     """Recode every excerpt the search found (in one question) to one theme: one decision each, in the log."""
     data = data_of(request)
     run = data.run(run_id)
-    get = {k: str(form.get(k) or "") for k in ("q", "mode", "question", "theme", "attribut", "valeur", "statut")}
+    get = {k: field(form, k) for k in ("q", "mode", "question", "theme", "attribut", "valeur", "statut")}
     filters = _filters(get["question"], get["theme"], get["attribut"], get["valeur"], get["statut"])
     if filters.number is None:
         raise BadInput("Choisissez une question : on recode vers un thème de cette question.")
     found = run_search(data, run_id, me, text(form, "q", "recherche"), get["mode"] or "mots", filters, shown=0)
-    to_theme = int(text(form, "to_theme", "thème cible")) if str(form.get("to_theme") or "").isdigit() else None
+    to_theme = int(text(form, "to_theme", "thème cible")) if field(form, "to_theme").isdigit() else None
     if to_theme is None:
         raise BadInput("Choisissez le thème vers lequel recoder les extraits trouvés.")
     ids = [excerpt_id for excerpt_id, theme_id in found.found if theme_id != to_theme]
