@@ -655,8 +655,13 @@ def test_agreement_page_reports_kappa_and_alpha(
 
 
 def test_progress_counts_decided_excerpts(people: dict[str, Browser], run_id: str, log: DecisionLog) -> None:
+    """Its own decision, not the module's earlier tests' (it may run first: pytest-randomly, seed 2024)."""
+    before = agreement.progress(log.state(run_id, Q1)).n_decided
+    (excerpt,) = fresh(log, run_id, Q1, 1)
+    theme = log.state(run_id, Q1).codes[excerpt].theme_id
+    log.decide(run_id, Q1, DecisionKind.ACCEPT, "bruno", excerpt_id=excerpt, theme_id=theme)
     progress = agreement.progress(log.state(run_id, Q1))
-    assert progress.n_decided > 0 and progress.n_excerpts > progress.n_decided
+    assert progress.n_decided == before + 1 and progress.n_excerpts > progress.n_decided
     page = people["victor"].get(f"/runs/{run_id}").text
     assert f"({progress.n_decided} / {progress.n_excerpts})" in page
 
