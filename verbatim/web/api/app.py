@@ -39,7 +39,6 @@ def create_api(data: ReviewData, accounts: Accounts) -> FastAPI:
         openapi_url="/openapi.json",
     )
     api.state.data = data
-    api.state.accounts = accounts
     api.add_middleware(TokenCheck, accounts=accounts)
     _add_errors(api)
     api.include_router(runs.router)
