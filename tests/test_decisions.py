@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     create_engine,
+    event,
     func,
     insert,
     inspect,
@@ -205,6 +206,31 @@ def test_one_excerpts_state_agrees_with_the_whole_questions(log: DecisionLog) ->
         assert (one.themes, one.families, one.theme_family) == (whole.themes, whole.families, whole.theme_family)
         assert one.decisions == [d for d in whole.decisions if d.excerpt_id in (None, excerpt)]
     assert log.excerpt_state(RUN, "no-such-excerpt") is None and log.excerpt_state("no-such-run", "E1") is None
+
+
+def test_a_decision_costs_the_database_a_few_statements_whatever_the_run(log: DecisionLog) -> None:
+    """What a decision on one excerpt sends the database (a team server's latency is mostly these round trips): its
+    state in five statements, then the checks, the lock and the insert; the same for a conflict and a retry's key."""
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        sent.append(statement)
+
+    event.listen(log.store.engine, "before_cursor_execute", count)
+    try:
+        log.decide(RUN, Q, DecisionKind.ACCEPT, "bob", excerpt_id="E2", theme_id=0, seen_decision_id=0)
+        sent.clear()
+        state = log.excerpt_state(RUN, "E2", sent_before=("alice", "key-1"))
+        reads = len(sent)
+        decision = log.decide(
+            RUN, Q, DecisionKind.RECODE, "alice", excerpt_id="E2", to_theme_id=1, seen_decision_id=0,
+            idempotency_key="key-1",
+        )  # fmt: skip
+    finally:
+        event.remove(log.store.engine, "before_cursor_execute", count)
+    assert state is not None and state.codes["E2"].decided_by == "bob"
+    assert decision.conflict_with_id == state.codes["E2"].decision_id, "bob's decision, unseen by alice"
+    assert reads <= 5 and len(sent) - reads <= 3, sent
 
 
 def test_an_older_database_is_upgraded_in_place(database_url: str) -> None:

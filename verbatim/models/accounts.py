@@ -190,7 +190,7 @@ class Accounts:
         """The user a token acts for (unrevoked, its user active), noting when it was last used; else ``None``."""
         if not token:
             return None
-        with self.store.session() as s:
+        with self.store.reading() as s:  # the write below, now and then, is one row's
             found = s.execute(
                 select(ApiTokenRow, UserRow)
                 .join(UserRow, UserRow.name == ApiTokenRow.user_name)

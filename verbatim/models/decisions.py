@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, text, update
+from sqlalchemy import Row, Select, func, insert, null, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,8 +37,10 @@ from verbatim.models.review import (
     family_states,
     theme_states,
 )
-from verbatim.models.store import MACHINE_CODER, Store, latest_machine_version
+from verbatim.models.store import MACHINE_CODER, Store, machine_version_query
 from verbatim.models.tables import CodingRow, DecisionRow, ExcerptRow, RunRow, ThemeFamilyRow, ThemeRow, UserRow
+
+BOUND_PARAMETERS = 10_000  # excerpts named in one statement: SQLite takes 32,766 parameters, psycopg 65,535
 
 
 class Role(StrEnum):
@@ -167,12 +169,16 @@ class DecisionLog:
         """Where the question's state stands: the run's creation time, its last decision's id and the run's latest
         machine coding version. Anything that changes the state (a decision, a recode by the machine, the run
         removed and stored again) changes it, and it never comes back: a key for what is computed from the state."""
-        with self.store.session() as s:
-            created = s.scalar(select(RunRow.created_at).where(RunRow.run_id == run_id))
-            last = s.scalar(
-                select(func.max(DecisionRow.id)).where(DecisionRow.run_id == run_id, DecisionRow.question == question)
-            )
-            return created, int(last or 0), latest_machine_version(s, run_id)
+        last = select(func.max(DecisionRow.id)).where(DecisionRow.run_id == run_id, DecisionRow.question == question)
+        with self.store.reading() as s:
+            created, last_id, version = s.execute(
+                select(
+                    select(RunRow.created_at).where(RunRow.run_id == run_id).scalar_subquery(),
+                    last.scalar_subquery(),
+                    machine_version_query(run_id).scalar_subquery(),
+                )
+            ).one()
+            return created, int(last_id or 0), int(version or 0)
 
     def state(self, run_id: str, question: str, machine_version: int | None = None) -> QuestionState:
         """The question's codebook and current codes, from the machine codes (latest version) and the decisions."""
@@ -189,11 +195,19 @@ class DecisionLog:
 
         ``sent_before``: a coder and the idempotency key of the decision they are about to send; when they already
         stored one with it (a retry), ``AlreadyDecided`` names it instead (see ``decide``)."""
-        with self.store.session() as s:
-            if sent_before is not None and (stored := self._stored_with_key(s, *sent_before)) is not None:
-                raise stored
-            question = _question_of(s, run_id, excerpt_id)
-            return None if question is None else _state(s, run_id, question, None, excerpt_id)
+        coder, key = sent_before or ("", "")
+        stored = _key_query(coder, key).with_only_columns(DecisionRow.id).scalar_subquery() if sent_before else null()
+        with self.store.reading() as s:  # the key, the question and the machine's version in one statement
+            stored_id, question, version = s.execute(
+                select(
+                    stored,
+                    _question_query(run_id, excerpt_id).scalar_subquery(),
+                    machine_version_query(run_id).scalar_subquery(),
+                )
+            ).one()
+            if stored_id is not None and (already := self._stored_with_key(s, coder, key)) is not None:
+                raise already
+            return None if question is None else _state(s, run_id, question, version or 1, excerpt_id)
 
     # -- writing -------------------------------------------------------------------------------------------------
     def decide(
@@ -245,12 +259,7 @@ class DecisionLog:
 
     @staticmethod
     def _stored_with_key(s: Session, coder: str, *keys: str) -> AlreadyDecided | None:
-        row = s.scalars(
-            select(DecisionRow)
-            .where(DecisionRow.coder == coder, DecisionRow.idempotency_key.in_(keys))
-            .order_by(DecisionRow.id)
-            .limit(1)
-        ).first()
+        row = s.execute(_key_query(coder, *keys)).first()
         return None if row is None else AlreadyDecided(row.run_id, row.question, _decision(row))
 
     def decide_many(
@@ -281,76 +290,38 @@ class DecisionLog:
     ) -> list[Decision]:
         batch = batch_id or (secrets.token_hex(8) if len(items) > 1 else None)
         now = datetime.now(UTC)
+        excerpts = [item.get("excerpt_id") for item in items if DecisionKind(str(item["kind"])) in EXCERPT_KINDS]
         with self.store.writing() as s:
-            self._check_run(s, run_id, question)
-            self._check_coder(s, coder)
+            _check_writer(s, run_id, question, coder, excerpts)
             _one_writer_at_a_time(s, run_id, coder, [item.get("excerpt_id") for item in items])
             # a key already stored is found by the unique index at the insert (see decide_many): no lookup first
-            rows = []
+            decisions = []
             for item in items:
                 kind = DecisionKind(str(item["kind"]))
-                excerpt_id = item.get("excerpt_id")
-                conflict = None
-                if kind in EXCERPT_KINDS:
-                    if not isinstance(excerpt_id, str) or _question_of(s, run_id, excerpt_id) != question:
-                        raise StoreError(f"excerpt '{excerpt_id}' is not in question '{question}' of run '{run_id}'")
-                    if not item.get("double_coding"):
-                        conflict = self._unseen_decision(s, run_id, excerpt_id, coder, item.get("seen_decision_id"))
                 row = DecisionRow(
                     run_id=run_id,
                     question=question,
                     kind=str(kind),
                     coder=coder,
                     created_at=now,
-                    excerpt_id=excerpt_id,
+                    excerpt_id=item.get("excerpt_id"),
                     theme_id=item.get("theme_id"),
                     to_theme_id=item.get("to_theme_id"),
                     text=item.get("text"),
                     undoes_id=item.get("undoes_id"),
                     batch_id=batch,
                     seen_decision_id=item.get("seen_decision_id"),
-                    conflict_with_id=conflict,
                     double_coding=bool(item.get("double_coding", False)),
                     family_id=item.get("family_id"),
                     idempotency_key=item.get("idempotency_key"),
                 )
-                s.add(row)
-                s.flush()
-                rows.append(row)
-            return [_decision(r) for r in rows]
-
-    @staticmethod
-    def _check_coder(s: Session, coder: str) -> None:
-        if coder == MACHINE_CODER:
-            raise StoreError("decisions belong to people: the machine codes through analysis runs")
-        row = s.get(UserRow, coder)
-        if row is None:
-            raise StoreError(f"unknown user '{coder}': create the account first (verbatim user add {coder} ...)")
-        if row.role == Role.VIEWER:
-            raise StoreError(f"user '{coder}' is a viewer: viewers read, they do not decide")
-
-    @staticmethod
-    def _check_run(s: Session, run_id: str, question: str) -> None:
-        exists = s.scalar(
-            select(ThemeRow.theme_id).where(ThemeRow.run_id == run_id, ThemeRow.question == question).limit(1)
-        )
-        if exists is None:
-            raise StoreError(f"question '{question}' of run '{run_id}' has no themes to review")
-
-    @staticmethod
-    def _unseen_decision(s: Session, run_id: str, excerpt_id: str, coder: str, seen: object) -> int | None:
-        if seen is None:
-            return None
-        latest = s.scalar(
-            select(func.max(DecisionRow.id)).where(
-                DecisionRow.run_id == run_id,
-                DecisionRow.excerpt_id == excerpt_id,
-                DecisionRow.coder != coder,
-                DecisionRow.double_coding.is_(False),
-                DecisionRow.id > int(str(seen)),
-            )
-        )
-        return int(latest) if latest is not None else None
+                values: dict[str, Any] = {c.key: getattr(row, c.key) for c in DecisionRow.__table__.c if c.key != "id"}
+                if kind in EXCERPT_KINDS and not row.double_coding and row.seen_decision_id is not None:
+                    values["conflict_with_id"] = _unseen_decision(row).scalar_subquery()  # read after the lock
+                inserted = insert(DecisionRow).values(values).returning(DecisionRow.id, DecisionRow.conflict_with_id)
+                row.id, row.conflict_with_id = s.execute(inserted).one()
+                decisions.append(_decision(row))
+            return decisions
 
     def create_theme(
         self,
@@ -372,8 +343,7 @@ class DecisionLog:
             raise StoreError("a new theme needs a label")
         now = datetime.now(UTC)
         with self.store.writing() as s:
-            self._check_run(s, run_id, question)
-            self._check_coder(s, coder)
+            _check_writer(s, run_id, question, coder, excerpt_ids)
             _one_writer_at_a_time(s, run_id, coder, [])  # two new themes at once get two numbers
             new_id = 1 + int(
                 s.scalar(
@@ -404,8 +374,6 @@ class DecisionLog:
                 )
             )  # fmt: skip
             for excerpt_id in excerpt_ids:
-                if _question_of(s, run_id, excerpt_id) != question:
-                    raise StoreError(f"excerpt '{excerpt_id}' is not in question '{question}' of run '{run_id}'")
                 s.add(
                     DecisionRow(
                         run_id=run_id, question=question, kind=str(DecisionKind.RECODE), coder=coder, created_at=now,
@@ -465,11 +433,24 @@ class DecisionLog:
         return self.decide_many(run_id, question, coder, [item])[0]
 
 
+def _key_query(coder: str, *keys: str) -> Select[Any]:
+    """The first decision ``coder`` stored with one of the idempotency ``keys``, its columns."""
+    return (
+        select(DecisionRow.__table__)
+        .where(DecisionRow.coder == coder, DecisionRow.idempotency_key.in_(keys))
+        .order_by(DecisionRow.id)
+        .limit(1)
+    )
+
+
+def _question_query(run_id: str, excerpt_id: str) -> Select[str]:
+    """The question that excerpt ``excerpt_id`` of the run answers (no row: no such excerpt)."""
+    return select(ExcerptRow.question).where(ExcerptRow.run_id == run_id, ExcerptRow.excerpt_id == excerpt_id)
+
+
 def _question_of(s: Session, run_id: str, excerpt_id: str) -> str | None:
     """The question that excerpt ``excerpt_id`` of the run answers (``None``: no such excerpt)."""
-    question = s.scalar(
-        select(ExcerptRow.question).where(ExcerptRow.run_id == run_id, ExcerptRow.excerpt_id == excerpt_id)
-    )
+    question = s.scalar(_question_query(run_id, excerpt_id))
     return None if question is None else str(question)
 
 
@@ -499,7 +480,7 @@ def _state(
             .order_by(ThemeFamilyRow.family_id)
         )
     ]
-    version = machine_version or latest_machine_version(s, run_id) or 1
+    version = machine_version or int(s.scalar(machine_version_query(run_id)) or 0) or 1
     codings = (
         select(CodingRow.excerpt_id, CodingRow.theme_id, CodingRow.score, CodingRow.runner_up_theme_id)
         .join(ExcerptRow, (ExcerptRow.run_id == CodingRow.run_id) & (ExcerptRow.excerpt_id == CodingRow.excerpt_id))
@@ -520,6 +501,49 @@ def _state(
     families, theme_family = family_states(family_bases, bases, themes, decisions)
     codes = current_codes(machine.values(), decisions, themes)
     return QuestionState(run_id, question, themes, codes, machine, decisions, families, theme_family)
+
+
+def _check_writer(s: Session, run_id: str, question: str, coder: str, excerpt_ids: Sequence[object]) -> None:
+    """Refuse a write to a question with no themes, by a coder who may not decide, or on an excerpt of another
+    question (or of none): one statement when all is well."""
+    if coder == MACHINE_CODER:
+        raise StoreError("decisions belong to people: the machine codes through analysis runs")
+    named = sorted({e for e in excerpt_ids if isinstance(e, str)})
+    chunks = [named[i : i + BOUND_PARAMETERS] for i in range(0, len(named), BOUND_PARAMETERS)] or [[]]
+
+    def in_question(ids: list[str]) -> Select[int]:
+        return (
+            select(func.count())
+            .select_from(ExcerptRow)
+            .where(ExcerptRow.run_id == run_id, ExcerptRow.question == question, ExcerptRow.excerpt_id.in_(ids))
+        )
+
+    themes = select(ThemeRow.theme_id).where(ThemeRow.run_id == run_id, ThemeRow.question == question).limit(1)
+    role = select(UserRow.role).where(UserRow.name == coder)
+    has_themes, coder_role, found = s.execute(
+        select(themes.scalar_subquery(), role.scalar_subquery(), in_question(chunks[0]).scalar_subquery())
+    ).one()
+    found += sum(int(s.scalar(in_question(chunk)) or 0) for chunk in chunks[1:])
+    if has_themes is None:
+        raise StoreError(f"question '{question}' of run '{run_id}' has no themes to review")
+    if coder_role is None:
+        raise StoreError(f"unknown user '{coder}': create the account first (verbatim user add {coder} ...)")
+    if coder_role == Role.VIEWER:
+        raise StoreError(f"user '{coder}' is a viewer: viewers read, they do not decide")
+    if found != len(named) or not all(isinstance(e, str) for e in excerpt_ids):
+        wrong = next(e for e in excerpt_ids if not isinstance(e, str) or _question_of(s, run_id, e) != question)
+        raise StoreError(f"excerpt '{wrong}' is not in question '{question}' of run '{run_id}'")
+
+
+def _unseen_decision(row: DecisionRow) -> Select[int | None]:
+    """The latest decision on the row's excerpt, by someone else, after the one its coder saw (none: no conflict)."""
+    return select(func.max(DecisionRow.id)).where(
+        DecisionRow.run_id == row.run_id,
+        DecisionRow.excerpt_id == row.excerpt_id,
+        DecisionRow.coder != row.coder,
+        DecisionRow.double_coding.is_(False),
+        DecisionRow.id > int(str(row.seen_decision_id)),
+    )
 
 
 def _one_writer_at_a_time(s: Session, run_id: str, coder: str, excerpt_ids: Sequence[object]) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, insert, select, text
+from sqlalchemy import Select, create_engine, event, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -139,15 +139,20 @@ def _engine_options(url: str) -> dict[str, Any]:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def latest_machine_version(session: Session, run_id: str) -> int:
-    """The newest machine coding version of a run (0 when it has no machine codes)."""
-    version = session.scalar(  # the end of the (run, coder, version) index: one entry read, not every coding
+def machine_version_query(run_id: str) -> Select[int]:
+    """The newest machine coding version of a run, as a query (no row when it has no machine codes): the end of the
+    (run, coder, version) index, one entry read, not every coding."""
+    return (
         select(CodingRow.version)
         .where(CodingRow.run_id == run_id, CodingRow.coder == MACHINE_CODER)
         .order_by(CodingRow.version.desc())
         .limit(1)
     )
-    return int(version or 0)
+
+
+def latest_machine_version(session: Session, run_id: str) -> int:
+    """The newest machine coding version of a run (0 when it has no machine codes)."""
+    return int(session.scalar(machine_version_query(run_id)) or 0)
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
@@ -188,6 +193,10 @@ class Store:
         except Exception as exc:  # unreachable server, bad URL, read-only file
             raise StoreError(f"cannot open the database {self.engine_url_for_humans()}: {exc}") from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = self._sessions
+        if self.engine.dialect.name == "postgresql":
+            autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._reads = sessionmaker(autocommit, expire_on_commit=False)
         self._write_turn: AbstractContextManager[Any] = nullcontext()
         if self.engine.dialect.name == "sqlite":
             self._write_turn = _Turn(threading.Lock())
@@ -203,6 +212,15 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session that reads (or writes one row that stands alone). On PostgreSQL its statements run in
+        autocommit: at READ COMMITTED each statement sees a snapshot of its own, in a transaction or not, so BEGIN
+        and COMMIT would buy nothing but two round trips (four of the 23 a decision over the API made). SQLite keeps
+        its transaction, and with it one snapshot for the whole read."""
+        with self._reads.begin() as session:
             yield session
 
     @contextmanager
