@@ -167,12 +167,17 @@ _taken: set[str] = set()
 
 
 def fresh(log: DecisionLog, run_id: str, question: str, n: int, theme: int | None = None) -> list[str]:
-    """``n`` excerpts coded by the machine (in ``theme`` if given), with no decision, not handed out before."""
+    """``n`` excerpts coded by the machine (in ``theme`` if given), with no decision, not handed out before. An
+    excerpt back to the machine's code may still have decisions (undone ones, blind double coding): not fresh."""
     state = log.state(run_id, question)
+    decided = {d.excerpt_id for d in state.decisions}
     ids = [
         e
         for e, c in sorted(state.codes.items())
-        if c.status == ReviewStatus.MACHINE and e not in _taken and (theme is None or c.theme_id == theme)
+        if c.status == ReviewStatus.MACHINE
+        and e not in _taken
+        and e not in decided
+        and (theme is None or c.theme_id == theme)
     ][:n]
     assert len(ids) == n
     _taken.update(ids)
