@@ -37,7 +37,7 @@ from verbatim.models.review import (
     family_states,
     theme_states,
 )
-from verbatim.models.store import MACHINE_CODER, Store, machine_version_query
+from verbatim.models.store import MACHINE_CODER, Store, latest_machine_version, machine_version_query
 from verbatim.models.tables import CodingRow, DecisionRow, ExcerptRow, RunRow, ThemeFamilyRow, ThemeRow, UserRow
 
 BOUND_PARAMETERS = 10_000  # excerpts named in one statement: SQLite takes 32,766 parameters, psycopg 65,535
@@ -480,7 +480,7 @@ def _state(
             .order_by(ThemeFamilyRow.family_id)
         )
     ]
-    version = machine_version or int(s.scalar(machine_version_query(run_id)) or 0) or 1
+    version = machine_version or latest_machine_version(s, run_id) or 1
     codings = (
         select(CodingRow.excerpt_id, CodingRow.theme_id, CodingRow.score, CodingRow.runner_up_theme_id)
         .join(ExcerptRow, (ExcerptRow.run_id == CodingRow.run_id) & (ExcerptRow.excerpt_id == CodingRow.excerpt_id))
