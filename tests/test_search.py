@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -15,14 +16,17 @@ from fastapi.testclient import TestClient
 from tests.export_support import ReviewedRun
 from tests.test_review_api import PASSWORD, Browser
 from verbatim.models.accounts import Accounts
-from verbatim.models.decisions import DecisionLog, Role
+from verbatim.models.decisions import DecisionLog, Role, User
 from verbatim.models.review import DecisionKind
 from verbatim.models.search import SearchError, excerpt_texts, query_words, search_lemmas, search_words
 from verbatim.models.search_text import fold
 from verbatim.models.store import Store
-from verbatim.models.tables import ExcerptRow
+from verbatim.models.tables import ExcerptRow, RespondentRow
 from verbatim.models.transfer import copy_store
 from verbatim.web.auth import hash_password
+from verbatim.web.data import ReviewData
+from verbatim.web.pages import theme_name
+from verbatim.web.search import Filters, run_search
 
 pytestmark = pytest.mark.slow  # the session's reviewed run (an analysis of the sample survey)
 
@@ -98,6 +102,45 @@ def test_lemmas_on_request(reviewed: ReviewedRun) -> None:
     surface = {h.excerpt_id for h in search_words(reviewed.store, reviewed.run_id, "formées")}
     assert surface < expected, "as written, 'formées' finds only 'formées'; as lemmas, every form of 'former'"
     assert not any("formation" in rows[e].lemmas.split() and "former" not in rows[e].lemmas.split() for e in expected)
+
+
+def test_counts_and_filters_agree_with_a_plain_count(reviewed: ReviewedRun) -> None:
+    """The search's counts per theme and per group, and each filter, against a count made here hit by hit from the
+    decision log's state and the respondents' attributes as stored."""
+    store, run = reviewed.store, reviewed.run_id
+    admin = User("admin", Role.ADMIN, "")  # sees every code: no blind sample hides any
+    log = DecisionLog(store)
+    with store.session() as s:
+        who = {r.respondent_id: dict(r.attributes) for r in s.query(RespondentRow).filter_by(run_id=run)}
+    questions = list(dict.fromkeys(e.question for e in store.excerpts(run)))
+    questions = sorted(questions, key=lambda q: q != "difficultes")  # the survey's order: difficultes, idees
+    states = {q: log.state(run, q) for q in questions}
+    hits = search_words(store, run, "formation")
+    rows = []  # (hit, theme id, status, attributes) counted here
+    for h in hits:
+        code = states[h.question].codes.get(h.excerpt_id)
+        rows.append((h, code.theme_id if code else -1, str(code.status) if code else "queued", who[h.respondent_id]))
+    data = ReviewData(store)
+    found = run_search(data, run, admin, "formation")
+    assert found.n == len(hits) and [e for e, _ in found.found] == [h.excerpt_id for h in hits]
+    per_theme = Counter((questions.index(h.question) + 1, h.question, theme_name(states[h.question].themes, t))
+                        for h, t, _, _ in rows)  # fmt: skip
+    assert {(n, q, t): c for n, q, t, c in found.per_theme} == per_theme
+    for attribute in ("profession", "region"):
+        counted = Counter(str(a.get(attribute, "")) or "(vide)" for *_, a in rows)
+        assert dict(found.per_group[attribute]) == counted
+    profession = Counter(a["profession"] for *_, a in rows).most_common(1)[0][0]
+    theme = Counter(t for h, t, _, _ in rows if h.question == "difficultes" and t >= 0).most_common(1)[0][0]
+    status = Counter(s for _, _, s, _ in rows).most_common()[-1][0]  # the rarest status found
+    for f, keep in (
+        (Filters(attribute="profession", value=profession), lambda row: row[3].get("profession") == profession),
+        (Filters(number=1, theme_id=theme), lambda row: row[0].question == "difficultes" and row[1] == theme),
+        (Filters(status=status), lambda row: row[2] == status),
+    ):
+        narrowed = run_search(data, run, admin, "formation", f=f)
+        expected = [row[0].excerpt_id for row in rows if keep(row)]
+        assert expected and [e for e, _ in narrowed.found] == expected, f
+        assert sum(c for *_, c in narrowed.per_theme) == narrowed.n == len(expected)
 
 
 @pytest.fixture(scope="module")

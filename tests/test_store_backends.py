@@ -30,6 +30,7 @@ from verbatim.models.review import DecisionKind
 from verbatim.models.store import Store
 from verbatim.models.tables import MAX_ID, MAX_QUESTION, LoginFailureRow, UserRow
 from verbatim.models.transfer import is_pg_dump
+from verbatim.web.data import ReviewData
 
 
 def test_json_columns_keep_nested_unicode_values(database_url: str) -> None:
@@ -45,6 +46,31 @@ def test_json_columns_keep_nested_unicode_values(database_url: str) -> None:
     assert again["notes"] == {"é": ["Île-de-France", 0.125, None, True], "emoji": "🙂"}
     theme = store.themes(RUN)[0]
     assert theme.keywords == ["mot"] and theme.representative_excerpt_ids == ["E1"]
+
+
+def test_respondents_attributes_are_read_back_whole_whatever_their_ids(database_url: str) -> None:
+    """The attributes are read grouped (respondents alike share one object), with the ids of each group joined by
+    a separator: an id holding that separator, empty attributes and values with quotes still come back as written."""
+    written = {
+        "R1": {"profession": "CESF", "region": "Île-de-France"},
+        "R2": {"profession": "CESF", "region": "Île-de-France"},
+        "R\x1f3": {"profession": "CESF", "region": "Île-de-France"},
+        "R4": {},
+        "R5": {"profession": "éducatrice", "ancienneté": "6 à 15 ans", "note": '« oui » \\ "non"'},
+        "R 6": {"region": "Île-de-France", "profession": "CESF"},  # the same attributes, in another order
+    }
+    respondents = [Respondent(respondent_id=r, row=i, attributes=a) for i, (r, a) in enumerate(written.items(), 1)]
+    answers = [Answer(question=Q, respondent_id=r.respondent_id, row=r.row, text="Oui.", status=AnswerStatus.CODED)
+               for r in respondents]  # fmt: skip
+    manifest = {"input": {"file_name": "s.csv", "sha256": "0" * 64}, "parameters": {"seed": 1}, "encoder": {"id": "x"}}
+    store = Store(database_url)
+    store.save_run(RUN, manifest, respondents, answers, {}, [], [], [])
+    store.save_run("other", manifest, respondents[:1], answers[:1], {}, [], [], [])
+    read = ReviewData(store).attributes(RUN)
+    assert read == written
+    assert read["R1"] is read["R2"], "respondents alike share one dict"
+    assert ReviewData(store).attribute_names(RUN) == ["ancienneté", "note", "profession", "region"]
+    assert {r.run_id: r.n_respondents for r in ReviewData(store).runs()} == {"other": 1, RUN: 6}
 
 
 def test_booleans_and_time_zones(database_url: str) -> None:

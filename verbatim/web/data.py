@@ -4,6 +4,7 @@ suggestions for the review queue, and the double-coding samples."""
 from __future__ import annotations
 
 import functools
+import json
 import math
 import random
 from collections import Counter
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 
 from verbatim.errors import VerbatimError
 from verbatim.models import blind
@@ -68,6 +69,8 @@ class BreakdownRow:
     share_question: float  # share among all respondents with an excerpt in the question
 
 
+_SEPARATOR = "\x1f"  # between the respondent ids of a group of respondents (ASCII's unit separator)
+
 Pair = Sample  # a blind double-coding sample and its two coders (``verbatim.models.blind``)
 
 
@@ -81,7 +84,7 @@ class ReviewData:
         with self.store.session() as s:
             rows = list(s.scalars(select(RunRow).order_by(RunRow.created_at.desc())))
             themed = s.execute(select(ThemeRow.run_id, ThemeRow.question).distinct()).all()
-            counts = Counter(r for (r,) in s.execute(select(RespondentRow.run_id)))
+            counts = dict(s.execute(select(RespondentRow.run_id, func.count()).group_by(RespondentRow.run_id)).all())
         by_run: dict[str, set[str]] = {}
         for run_id, question in themed:
             by_run.setdefault(run_id, set()).add(question)
@@ -135,9 +138,30 @@ class ReviewData:
             return {str(row[0]): str(row[1]) for row in s.execute(stmt)}
 
     def attributes(self, run_id: str) -> dict[str, dict[str, Any]]:
-        with self.store.session() as s:
-            stmt = select(RespondentRow.respondent_id, RespondentRow.attributes).where(RespondentRow.run_id == run_id)
-            return {str(row[0]): dict(row[1] or {}) for row in s.execute(stmt)}
+        """Each respondent's attributes. Respondents with the same attributes share one dict (read, never change
+        it): the store groups them, so that a run of 100,000 respondents decodes a JSON object per distinct
+        combination of attributes, not per respondent (1.2 s, most of a search on such a run, before)."""
+        text = cast(RespondentRow.attributes, Text)
+        ids = func.aggregate_strings(RespondentRow.respondent_id, _SEPARATOR)
+        stmt = select(text, ids, func.count()).where(RespondentRow.run_id == run_id).group_by(text)
+        result: dict[str, dict[str, Any]] = {}
+        with self.store.reading() as s:
+            for attributes, joined, n in s.execute(stmt):
+                people = joined.split(_SEPARATOR)
+                if len(people) != n:  # an id holding the separator: read this group's respondents one by one
+                    rows = select(RespondentRow.respondent_id).where(RespondentRow.run_id == run_id, text == attributes)
+                    people = list(s.scalars(rows))
+                shared = dict(json.loads(attributes) or {}) if attributes else {}
+                result.update(dict.fromkeys(people, shared))
+        return result
+
+    def attribute_names(self, run_id: str) -> list[str]:
+        """The names of the attributes the run's respondents have, sorted (one JSON object decoded per distinct
+        combination of attributes)."""
+        text = cast(RespondentRow.attributes, Text)
+        with self.store.reading() as s:
+            combinations = s.scalars(select(text).where(RespondentRow.run_id == run_id).distinct())
+            return sorted({name for attributes in combinations if attributes for name in json.loads(attributes) or {}})
 
     def theme_rows(self, run_id: str, question: str) -> dict[int, ThemeRow]:
         with self.store.session() as s:

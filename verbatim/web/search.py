@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import compress, groupby, repeat
+from operator import attrgetter
 from typing import Any
 
 from verbatim.models.decisions import QuestionState, User
-from verbatim.models.review import QUEUE
-from verbatim.models.search import Hit, SearchError, excerpt_texts, search_lemmas, search_words
+from verbatim.models.review import QUEUE, ReviewStatus
+from verbatim.models.search import Hit, SearchError, excerpt_texts, search_lemmas, search_words, without_collection
 from verbatim.web.data import BadInput, ReviewData
 from verbatim.web.pages import theme_name
 
@@ -81,59 +83,84 @@ def run_search(
     if f.number is not None and not 1 <= f.number <= len(run.questions):
         raise BadInput(f"L'analyse n'a pas de question n° {f.number}.")
     questions = [run.questions[f.number - 1]] if f.number else run.questions
-    try:
-        if mode == "lemmes":
-            from verbatim.nlp.excerpts import query_lemmas
+    with without_collection():  # a common word finds tens of thousands of excerpts: see there
+        try:
+            if mode == "lemmes":
+                from verbatim.nlp.excerpts import query_lemmas
 
-            hits = search_lemmas(data.store, run_id, query_lemmas(query), questions)
-        else:
-            hits = search_words(data.store, run_id, query, questions)
-    except SearchError as exc:
-        raise BadInput(f"Recherche impossible : {exc}.") from None
-    attributes = data.attributes(run_id)
-    numbers = {q: n for n, q in enumerate(run.questions, start=1)}
-    found = Found(query, mode)
-
-    def seen(question: str) -> QuestionState:  # read once per question with hits
-        if question not in found.seen:
-            found.whole[question] = whole = data.state(run_id, question)
-            found.seen[question] = data.state_for(run_id, question, me, whole)
-        return found.seen[question]
-
-    kept: list[tuple[Hit, int, str]] = []
-    themes: Counter[tuple[int, str, str]] = Counter()
-    groups: dict[str, Counter[str]] = {}
-    for hit in hits:
-        state = seen(hit.question)
-        code = state.codes.get(hit.excerpt_id)
-        theme_id = code.theme_id if code else QUEUE
-        status = str(code.status) if code else "queued"
-        who = attributes.get(hit.respondent_id, {})
-        if f.theme_id is not None and theme_id != f.theme_id:
-            continue
-        if f.status and status != f.status:
-            continue
-        if f.attribute and str(who.get(f.attribute, "")) != (f.value or ""):
-            continue
-        kept.append((hit, theme_id, status))
-        themes[(numbers[hit.question], hit.question, theme_name(state.themes, theme_id))] += 1
-        for name, value in who.items():
-            groups.setdefault(name, Counter())[str(value) or "(vide)"] += 1
-    found.n = len(kept)
-    found.found = [(hit.excerpt_id, theme_id) for hit, theme_id, _ in kept]
-    page = kept if shown is None else kept[:shown]
-    texts = excerpt_texts(data.store, run_id, [hit.excerpt_id for hit, _, _ in page])
-    found.lines = [
-        _line(hit, texts.get(hit.excerpt_id, ""), numbers[hit.question], found.seen[hit.question], theme_id, status,
-              attributes.get(hit.respondent_id, {}))
-        for hit, theme_id, status in page
-    ]  # fmt: skip
-    found.per_theme = sorted(((n, q, t, c) for (n, q, t), c in themes.items()), key=lambda x: (x[0], -x[3], x[2]))
+                hits = search_lemmas(data.store, run_id, query_lemmas(query), questions)
+            else:
+                hits = search_words(data.store, run_id, query, questions)
+        except SearchError as exc:
+            raise BadInput(f"Recherche impossible : {exc}.") from None
+        found = Found(query, mode)
+        attributes = data.attributes(run_id)
+        kept, themes, groups = _tally(data, run_id, me, hits, attributes, f, found)
+        numbers = {q: n for n, q in enumerate(run.questions, start=1)}
+        found.n = len(kept)
+        found.found = [(hit.excerpt_id, theme_id) for hit, theme_id, _ in kept]
+        page = kept if shown is None else kept[:shown]
+        texts = excerpt_texts(data.store, run_id, [hit.excerpt_id for hit, _, _ in page])
+        found.lines = [
+            _line(hit, texts.get(hit.excerpt_id, ""), numbers[hit.question], found.seen[hit.question], theme_id,
+                  str(status), attributes.get(hit.respondent_id, {}))
+            for hit, theme_id, status in page
+        ]  # fmt: skip
+    per_theme: Counter[tuple[int, str, str]] = Counter()
+    for (q, t), c in themes.items():
+        per_theme[(numbers[q], q, theme_name(found.seen[q].themes, t))] += c
+    found.per_theme = sorted(((n, q, t, c) for (n, q, t), c in per_theme.items()), key=lambda x: (x[0], -x[3], x[2]))
     for name in sorted(groups):
         counts = groups[name]
         counts["(vide)"] += found.n - sum(counts.values())  # respondents without this attribute
         found.per_group[name] = sorted(((v, c) for v, c in counts.items() if c), key=lambda kv: (-kv[1], kv[0]))
     return found
+
+
+def _tally(
+    data: ReviewData,
+    run_id: str,
+    me: User,
+    hits: list[Hit],
+    attributes: dict[str, dict[str, Any]],
+    f: Filters,
+    found: Found,
+) -> tuple[list[tuple[Hit, int, ReviewStatus]], Counter[tuple[str, int]], dict[str, Counter[str]]]:
+    """The hits the filters keep, with their theme and status; their count per (question, theme) and per attribute
+    value. Reads each question's state once into ``found`` (hits come in order of question)."""
+    kept: list[tuple[Hit, int, ReviewStatus]] = []
+    themes: Counter[tuple[str, int]] = Counter()
+    # hits per set of attributes: respondents alike share one dict (``ReviewData.attributes``), counted once each
+    people: Counter[int] = Counter()
+    alike: dict[int, dict[str, Any]] = {}
+    nobody: dict[str, Any] = {}
+    for question, of_question in groupby(hits, key=attrgetter("question")):
+        found.whole[question] = whole = data.state(run_id, question)
+        found.seen[question] = state = data.state_for(run_id, question, me, whole)
+        # column by column, each step in C: a common word finds tens of thousands of excerpts
+        found_here = list(of_question)
+        codes = list(map(state.codes.get, map(attrgetter("excerpt_id"), found_here)))
+        whos = list(map(attributes.get, map(attrgetter("respondent_id"), found_here), repeat(nobody)))
+        theme_ids = [code.theme_id if code else QUEUE for code in codes]
+        statuses = [code.status if code else ReviewStatus.QUEUED for code in codes]
+        keep = [
+            (f.theme_id is None or theme_id == f.theme_id)
+            and (not f.status or status == f.status)
+            and (not f.attribute or str(who.get(f.attribute, "")) == (f.value or ""))
+            for theme_id, status, who in zip(theme_ids, statuses, whos, strict=True)
+        ] if f.theme_id is not None or f.status or f.attribute else None  # fmt: skip
+        if keep is not None:
+            found_here, theme_ids = list(compress(found_here, keep)), list(compress(theme_ids, keep))
+            statuses, whos = list(compress(statuses, keep)), list(compress(whos, keep))
+        kept += zip(found_here, theme_ids, statuses, strict=True)
+        themes.update({(question, theme_id): n for theme_id, n in Counter(theme_ids).items()})
+        people.update(map(id, whos))
+        alike.update(zip(map(id, whos), whos, strict=True))
+    groups: dict[str, Counter[str]] = {}
+    for key, n in people.items():
+        for name, value in alike[key].items():
+            groups.setdefault(name, Counter())[str(value) or "(vide)"] += n
+    return kept, themes, groups
 
 
 def _line(

@@ -43,7 +43,7 @@ def search_page(
         question = run.questions[filters.number - 1]
         state = found.seen.get(question) if found else None
         state = state or data.state_for(run_id, question, me)
-    attributes = sorted({k for a in data.attributes(run_id).values() for k in a})
+    attributes = data.attribute_names(run_id)
     return render(request, "search.html", SHOWN=SHOWN, me=me, run=run, found=found, f=filters, q=q, mode=mode,
                   state=state, attributes=attributes)  # fmt: skip
 
