@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import load_average, machine
 
 from tests.postgres import INSTALL_HINT, Cluster, find_bin_dir
-from verbatim.models.decisions import Role, User
+from verbatim.models.decisions import DecisionLog, Role, User
 from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Respondent, Theme
 from verbatim.models.search import excerpt_texts, search_lemmas, search_words
 from verbatim.models.store import Store
@@ -117,6 +117,13 @@ def bench(name: str, store: Store) -> None:
         assert n_page == n, f"{query}: {n} hits in the store, {n_page} on the page"
         label = f"lemmes {' '.join(query)}" if isinstance(query, list) else query
         print(f"{label:<28} {n:>7,} {scan:>8.0f} {indexed:>9.0f} {scan / max(indexed, 0.5):>5.1f}x {page:>8.0f}")
+    timings = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        DecisionLog(store).state("big", "q")
+        timings.append((time.perf_counter() - t0) * 1000)
+    print(f"the question's state (200,000 codes), which the page reads: {statistics.median(timings):,.0f} ms to "
+          "compute, once per decision, then kept (`state_at`): the page's timings read it kept")  # fmt: skip
     store.engine.dispose()
 
 

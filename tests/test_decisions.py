@@ -42,6 +42,7 @@ from verbatim.models.review import (
 from verbatim.models.store import MIGRATIONS, Store, migrate
 from verbatim.models.tables import DecisionRow, ExcerptRow
 from verbatim.models.transfer import counts
+from verbatim.web.data import ReviewData
 
 RUN, Q = "run-1", "difficultes"
 
@@ -312,3 +313,26 @@ def test_every_migration_runs_over_tables_holding_rows(database_url: str) -> Non
         keys = db.scalars(select(DecisionRow.idempotency_key).order_by(DecisionRow.id)).all()
     assert keys == [f"idempotency_key-{r}" if r >= "0008" else None for r in revisions if r >= "0002"]
     assert [d.kind for d in DecisionLog(store).decisions("run-0002")] == [DecisionKind.ACCEPT]
+
+
+def test_a_state_kept_for_the_pages_sees_a_decision_that_commits_after_a_later_one(log: DecisionLog) -> None:
+    """The pages keep a question's state per position in the log (``state_at``). On PostgreSQL, decisions on two
+    excerpts may commit out of the order of their ids: a reader sees id 3 and not yet id 2. When id 2 commits, the
+    last id stays 3, but the count moves, and the state is computed again."""
+    data = ReviewData(log.store)
+    for excerpt_id in ("E1", "E2", "E3"):
+        log.decide(RUN, Q, DecisionKind.ACCEPT, "alice", excerpt_id=excerpt_id, theme_id=0)
+    late = log.decisions(RUN)[1].id
+    with log.store.session() as s:  # decision ``late`` not committed yet, as a reader may see the log
+        row = s.get(DecisionRow, late)
+        assert row is not None and row.excerpt_id == "E2"
+        columns = {c.name: getattr(row, c.name) for c in DecisionRow.__table__.columns}
+        s.delete(row)
+    before = data.state(RUN, Q)
+    assert before.codes["E2"].status == ReviewStatus.MACHINE and before.codes["E3"].status == ReviewStatus.ACCEPTED
+    assert data.state(RUN, Q) is before, "kept while the log stands still"
+    with log.store.session() as s:  # now it commits
+        s.add(DecisionRow(**columns))
+    assert data.state(RUN, Q).codes["E2"].status == ReviewStatus.ACCEPTED
+    log.decide(RUN, Q, DecisionKind.REJECT, "alice", excerpt_id="E1", theme_id=0)
+    assert data.state(RUN, Q).codes["E1"].status == ReviewStatus.REJECTED

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from verbatim.errors import StoreError
+from verbatim.models.bulk import without_collection
 from verbatim.models.review import (
     DEFAULT_FAMILY_ID,
     DEFAULT_FAMILY_LABEL,
@@ -59,6 +60,10 @@ class User:
     @property
     def can_decide(self) -> bool:
         return self.role in (Role.ADMIN, Role.RESEARCHER)
+
+
+#: See ``DecisionLog.position``: (run created at, last decision id, number of decisions, machine coding version).
+Position = tuple[datetime | None, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -165,24 +170,28 @@ class DecisionLog:
                 stmt = stmt.where(DecisionRow.excerpt_id == excerpt_id)
             return [_decision(r) for r in s.execute(stmt.order_by(DecisionRow.id))]
 
-    def position(self, run_id: str, question: str) -> tuple[datetime | None, int, int]:
-        """Where the question's state stands: the run's creation time, its last decision's id and the run's latest
-        machine coding version. Anything that changes the state (a decision, a recode by the machine, the run
-        removed and stored again) changes it, and it never comes back: a key for what is computed from the state."""
-        last = select(func.max(DecisionRow.id)).where(DecisionRow.run_id == run_id, DecisionRow.question == question)
+    def position(self, run_id: str, question: str) -> Position:
+        """Where the question's state stands: the run's creation time, its last decision's id, its number of
+        decisions and the run's latest machine coding version. Anything that changes the state (a decision, a
+        recode by the machine, the run removed and stored again) changes it, and it never comes back: a key for
+        what is computed from the state. The count matters: on PostgreSQL, decisions on different excerpts may
+        commit out of the order of their ids, so a reader may see id 101 before id 100; the log only grows, so
+        the same last id and the same count mean the same decisions."""
+        of_question = (DecisionRow.run_id == run_id) & (DecisionRow.question == question)
         with self.store.reading() as s:
-            created, last_id, version = s.execute(
+            created, last_id, count, version = s.execute(
                 select(
                     select(RunRow.created_at).where(RunRow.run_id == run_id).scalar_subquery(),
-                    last.scalar_subquery(),
+                    select(func.max(DecisionRow.id)).where(of_question).scalar_subquery(),
+                    select(func.count()).select_from(DecisionRow).where(of_question).scalar_subquery(),
                     machine_version_query(run_id).scalar_subquery(),
                 )
             ).one()
-            return created, int(last_id or 0), int(version or 0)
+            return created, int(last_id or 0), int(count or 0), int(version or 0)
 
     def state(self, run_id: str, question: str, machine_version: int | None = None) -> QuestionState:
         """The question's codebook and current codes, from the machine codes (latest version) and the decisions."""
-        with self.store.session() as s:
+        with self.store.session() as s, without_collection():  # an object or two per excerpt: see there
             return _state(s, run_id, question, machine_version, None)
 
     def excerpt_state(

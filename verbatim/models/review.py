@@ -92,7 +92,7 @@ class Decision:
     family_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per excerpt: a question of 200,000 excerpts holds as many
 class MachineCode:
     excerpt_id: str
     theme_id: int
@@ -148,7 +148,7 @@ class ThemeState:
         return self.merged_into is None and not self.deleted
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per excerpt, like MachineCode
 class CurrentCode:
     excerpt_id: str
     theme_id: int
@@ -241,6 +241,12 @@ def family_states(
     return result, {t: current.get(t, fallback) for t in states}
 
 
+def _theme_now(machine_theme: int, states: dict[int, ThemeState]) -> int:
+    """Where the machine's theme stands now: followed through merges, the review queue if deleted."""
+    theme = resolve(machine_theme, states) if machine_theme != QUEUE else QUEUE
+    return QUEUE if theme in states and states[theme].deleted else theme
+
+
 def resolve(theme_id: int, states: dict[int, ThemeState]) -> int:
     """Follow merges from ``theme_id`` to the theme it is part of now."""
     seen: set[int] = set()
@@ -260,10 +266,11 @@ def current_codes(
         if decision.kind in EXCERPT_KINDS and decision.excerpt_id is not None and not decision.double_coding:
             latest[decision.excerpt_id] = decision
     codes: dict[str, CurrentCode] = {}
+    now: dict[int, int] = {}  # each machine theme's theme now (a few themes for thousands of excerpts)
     for m in machine:
-        machine_theme = resolve(m.theme_id, states) if m.theme_id != QUEUE else QUEUE
-        if machine_theme in states and states[machine_theme].deleted:
-            machine_theme = QUEUE
+        machine_theme = now.get(m.theme_id)
+        if machine_theme is None:
+            machine_theme = now[m.theme_id] = _theme_now(m.theme_id, states)
         d = latest.get(m.excerpt_id)
         if d is None:
             status = ReviewStatus.MACHINE if machine_theme != QUEUE else ReviewStatus.QUEUED

@@ -11,16 +11,15 @@ A :class:`Hit` gives the match's offsets in the excerpt's text (the folded text 
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, null, select
 from sqlalchemy.orm import Session
 
 from verbatim.errors import VerbatimError
+from verbatim.models.bulk import without_collection
 from verbatim.models.search_text import fold
 from verbatim.models.store import Store, has_search_index
 from verbatim.models.tables import ExcerptRow
@@ -44,21 +43,6 @@ class Hit(NamedTuple):
 
 
 _WORD = re.compile(r"[\w'’-]+\*?")
-
-
-@contextmanager
-def without_collection() -> Iterator[None]:
-    """No cyclic garbage collection inside: a search that finds tens of thousands of excerpts builds a row, a match
-    and a hit for each, none of them in a cycle, and the collector's passes over them cost as much as building them
-    (``numéri*``, 41,523 hits on a run of 100,000 answers: 250 ms with, 150 ms without). The collector runs again
-    as soon as the first thread to enter leaves (threads share it); nothing is kept from a collection, only delayed."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def query_words(query: str) -> list[str]:

@@ -17,7 +17,7 @@ from sqlalchemy import Text, cast, func, select
 from verbatim.errors import VerbatimError
 from verbatim.models import blind
 from verbatim.models.blind import Sample
-from verbatim.models.decisions import DecisionLog, QuestionState, Role, User
+from verbatim.models.decisions import DecisionLog, Position, QuestionState, Role, User
 from verbatim.models.review import QUEUE, CurrentCode, Decision, ReviewStatus, ThemeState, lineage, resolve
 from verbatim.models.specificities import Specificity
 from verbatim.models.store import Store
@@ -116,7 +116,8 @@ class ReviewData:
         return run, run.questions[number - 1]
 
     def state(self, run_id: str, question: str) -> QuestionState:
-        return self.log.state(run_id, question)
+        """The question's state (see :func:`state_at`); never change it."""
+        return state_at(self.store, run_id, question, self.log.position(run_id, question))
 
     def state_for(self, run_id: str, question: str, user: User, whole: QuestionState | None = None) -> QuestionState:
         """The question as ``user`` may see it (``whole``: its full state, if already read): without the blind codes
@@ -362,10 +363,17 @@ def active_theme(state: QuestionState, theme_id: int) -> ThemeState:
     return theme
 
 
+@functools.lru_cache(maxsize=4)
+def state_at(store: Store, run_id: str, question: str, _position: Position) -> QuestionState:
+    """The question's state, kept per (store, run, question, position in the decision log) like the specificities
+    below: every page of a question reads it, and on a question of 200,000 excerpts computing it takes a second or
+    more (``make bench-search``), reading the position a few milliseconds. The position is read before the state,
+    so an entry is never older than its key. A few entries only: such a state holds about 250 MB."""
+    return DecisionLog(store).state(run_id, question)
+
+
 @functools.lru_cache(maxsize=32)
-def specificities_at(
-    store: Store, run_id: str, question: str, _position: tuple[datetime | None, int, int]
-) -> tuple[Specificity, ...]:
+def specificities_at(store: Store, run_id: str, question: str, _position: Position) -> tuple[Specificity, ...]:
     """The question's specificities, kept per (store, run, question, position in the decision log): a new decision
     or machine recode moves the position, so an entry is never served for a state it was not computed from, and
     each worker process may hold its own. Loading the question is most of the cost (``make bench-theme-page``)."""

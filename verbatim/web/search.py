@@ -10,9 +10,10 @@ from itertools import compress, groupby, repeat
 from operator import attrgetter
 from typing import Any
 
+from verbatim.models.bulk import without_collection
 from verbatim.models.decisions import QuestionState, User
 from verbatim.models.review import QUEUE, ReviewStatus
-from verbatim.models.search import Hit, SearchError, excerpt_texts, search_lemmas, search_words, without_collection
+from verbatim.models.search import Hit, SearchError, excerpt_texts, search_lemmas, search_words
 from verbatim.web.data import BadInput, ReviewData
 from verbatim.web.pages import theme_name
 
