@@ -16,6 +16,8 @@ Goal: under 300 ms."""
 from __future__ import annotations
 
 import argparse
+import re
+import secrets
 import statistics
 import sys
 import tempfile
@@ -35,7 +37,7 @@ from verbatim.models.decisions import DecisionLog, Role, User
 from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Respondent, Theme
 from verbatim.models.search import excerpt_texts, search_lemmas, search_words
 from verbatim.models.store import Store
-from verbatim.web.data import ReviewData
+from verbatim.web.data import ReviewData, state_at
 from verbatim.web.search import run_search
 
 ANSWERS = 100_000
@@ -117,6 +119,7 @@ def bench(name: str, store: Store) -> None:
         assert n_page == n, f"{query}: {n} hits in the store, {n_page} on the page"
         label = f"lemmes {' '.join(query)}" if isinstance(query, list) else query
         print(f"{label:<28} {n:>7,} {scan:>8.0f} {indexed:>9.0f} {scan / max(indexed, 0.5):>5.1f}x {page:>8.0f}")
+    pages(store)
     timings = []
     for _ in range(3):
         t0 = time.perf_counter()
@@ -141,6 +144,39 @@ def measure(store: Store, query: str | list[str], indexed: bool) -> tuple[int, f
         timings.append((time.perf_counter() - t0) * 1000)
         n = len(hits)
     return n, statistics.median(timings)
+
+
+def pages(store: Store) -> None:
+    """The run's pages in a logged-in client (FastAPI's TestClient, no network): the first view (the question's
+    state computed) and the median of 5 next views (the state kept, as between two decisions)."""
+    from fastapi.testclient import TestClient
+
+    from verbatim.web.app import create_app
+    from verbatim.web.auth import hash_password
+
+    password = secrets.token_urlsafe(12)
+    DecisionLog(store).add_user("banc", Role.RESEARCHER, hash_password(password))
+    state_at.cache_clear()
+    with TestClient(create_app(store.url, secret=secrets.token_hex(16)), follow_redirects=False) as client:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+        assert csrf, "the login page carries a CSRF token"
+        login = {"csrf": csrf.group(1), "name": "banc", "password": password, "next": "/"}
+        assert client.post("/login", data=login).status_code == 303, "logged in"
+        print(f"{'page':<44} {'first ms':>9} {'next ms':>8}")
+        for label, path in (
+            ("question (12 themes)", "/runs/big/q/1"),
+            ("theme (16,000 excerpts, 20 a page)", "/runs/big/q/1/themes/0"),
+            ("search formation", "/runs/big/search?q=formation"),
+            ("search numéri*", "/runs/big/search?q=num%C3%A9ri*"),
+        ):
+            timings = []
+            for _ in range(6):
+                t0 = time.perf_counter()
+                response = client.get(path)
+                timings.append((time.perf_counter() - t0) * 1000)
+                assert response.status_code == 200, (path, response.status_code)
+            print(f"{label:<44} {timings[0]:>9,.0f} {statistics.median(timings[1:]):>8,.0f}")
+            state_at.cache_clear()  # each page's first view computes the state, as after a decision
 
 
 def measure_page(data: ReviewData, query: str | list[str]) -> tuple[int, float]:

@@ -3,6 +3,7 @@ flags next to nothing, and the export and the pages say the same."""
 
 from __future__ import annotations
 
+from collections import Counter
 from html import unescape
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from verbatim.models.decisions import DecisionLog, Role
 from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Respondent, Theme
 from verbatim.models.specificities import MIN_GROUP, Direction, Specificity, in_words, specificities
 from verbatim.models.store import Store
+from verbatim.models.tables import RespondentRow
 from verbatim.web.auth import hash_password
+from verbatim.web.data import ReviewData
 
 PROFESSIONS = ["CESF", "assistant·e social·e", "éducateur·rice", "aide à domicile", "conseiller·e"]
 
@@ -125,6 +128,31 @@ def test_the_export_counts_respondents_like_the_respondents_table(
 
 
 @pytest.mark.slow
+def test_a_themes_respondents_by_group_agree_with_a_plain_count(reviewed: ReviewedRun) -> None:
+    """The theme pages' table of respondents by attribute value, and their number of respondents, against a count
+    made here from the stored excerpts and respondents."""
+    store, run_id = reviewed.store, reviewed.run_id
+    data = ReviewData(store)
+    state = data.state(run_id, "difficultes")
+    writer = {e.excerpt_id: e.respondent_id for e in store.excerpts(run_id) if e.question == "difficultes"}
+    with store.session() as s:
+        who = {r.respondent_id: dict(r.attributes) for r in s.query(RespondentRow).filter_by(run_id=run_id)}
+    everyone = set(writer.values())
+    groups = data.groups(run_id, "difficultes")
+    for theme in state.active_themes():
+        ids = state.excerpts_of(theme.theme_id)
+        theirs = {writer[e] for e in ids}
+        assert groups.respondents(ids) == len(theirs)
+        table = groups.breakdown(ids)
+        assert set(table) == {name for p in everyone for name in who[p]}
+        for name, rows in table.items():
+            in_theme = Counter(who[p].get(name, "") or "(vide)" for p in theirs)
+            in_all = Counter(who[p].get(name, "") or "(vide)" for p in everyone)
+            assert {r.value: r.n_theme for r in rows} == {v: in_theme[v] for v in in_all}
+            assert all(abs(r.share_question - in_all[r.value] / len(everyone)) < 1e-12 for r in rows)
+            assert [r.n_theme for r in rows] == sorted((r.n_theme for r in rows), reverse=True)
+
+
 def test_the_pages_show_the_groups_that_stand_out(run: RunView, reviewed: ReviewedRun) -> None:
     from verbatim.web.app import create_app
 

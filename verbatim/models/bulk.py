@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
 
 
 @contextmanager
@@ -21,3 +25,22 @@ def without_collection() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def plain_rows(s: Session, statement: Select[Any]) -> Sequence[Sequence[Any]]:
+    """The rows of ``statement`` as plain tuples, through the driver's own cursor: no Row object each (200,000 rows
+    of two columns: about half the time)."""
+    compiled = statement.compile(dialect=s.get_bind().dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.params
+    positional = [params[k] for k in compiled.positiontup or ()] if compiled.positional else params
+    return fetch_plain(s, str(compiled), positional)
+
+
+def fetch_plain(s: Session, sql: str, params: Sequence[Any] | dict[str, Any]) -> Sequence[Sequence[Any]]:
+    """The rows of ``sql`` (with the driver's parameter style) as plain tuples: see ``plain_rows``."""
+    cursor = s.connection().connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()

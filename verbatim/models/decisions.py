@@ -6,6 +6,7 @@ Each call commits its own transaction before it returns: a decision acknowledged
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -101,7 +102,19 @@ class QuestionState:
         return [groups[f] for f in sorted(groups, key=lambda f: (f == OTHER_FAMILY_ID, f))]
 
     def excerpts_of(self, theme_id: int) -> list[str]:
-        return sorted(e for e, c in self.codes.items() if c.theme_id == theme_id)
+        """The excerpts coded ``theme_id`` now, sorted."""
+        return list(self._by_theme.get(theme_id, ()))
+
+    @functools.cached_property
+    def _by_theme(self) -> dict[int, list[str]]:
+        """Every theme's excerpts, sorted: made once per state (a question page asks for every theme, and a
+        question of 200,000 excerpts took 150 ms a theme to scan)."""
+        by_theme: dict[int, list[str]] = {}
+        for excerpt_id, code in self.codes.items():
+            by_theme.setdefault(code.theme_id, []).append(excerpt_id)
+        for ids in by_theme.values():
+            ids.sort()
+        return by_theme
 
 
 class AlreadyDecided(Exception):

@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, null, select
-from sqlalchemy.orm import Session
 
 from verbatim.errors import VerbatimError
-from verbatim.models.bulk import without_collection
+from verbatim.models.bulk import fetch_plain, plain_rows, without_collection
 from verbatim.models.search_text import fold
 from verbatim.models.store import Store, has_search_index
 from verbatim.models.tables import ExcerptRow
@@ -120,7 +119,7 @@ def _candidates(
             if questions:
                 params |= {f"q{i}": q for i, q in enumerate(questions)}
                 sql += " AND e.question IN (" + ", ".join(f":q{i}" for i in range(len(questions))) + ")"
-            return _fetch(s, sql, params)
+            return fetch_plain(s, sql, params)  # a common word finds tens of thousands: plain tuples
         target = getattr(ExcerptRow, column)
         conditions = [ExcerptRow.run_id == run_id]
         if questions:
@@ -129,26 +128,7 @@ def _candidates(
             conditions.append(target.like(f"%{_escape_like(w.removesuffix('*'))}%", escape="\\"))
         folded = ExcerptRow.folded if column != "folded" else null()
         columns = (ExcerptRow.question, ExcerptRow.excerpt_id, ExcerptRow.respondent_id, target, folded)
-        compiled = (
-            select(*columns)
-            .where(and_(*conditions))
-            .compile(dialect=s.get_bind().dialect, compile_kwargs={"render_postcompile": True})
-        )
-        params = compiled.params
-        return _fetch(
-            s, str(compiled), [params[k] for k in compiled.positiontup or ()] if compiled.positional else params
-        )
-
-
-def _fetch(s: Session, sql: str, params: Sequence[Any] | dict[str, Any]) -> Sequence[Sequence[Any]]:
-    """The rows of ``sql`` through the driver's own cursor: plain tuples, without a Row object each (a common word
-    finds tens of thousands of excerpts: this halves the time on PostgreSQL)."""
-    cursor = s.connection().connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+        return plain_rows(s, select(*columns).where(and_(*conditions)))
 
 
 def search_words(

@@ -8,6 +8,7 @@ import json
 import math
 import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import Text, cast, func, select
 from verbatim.errors import VerbatimError
 from verbatim.models import blind
 from verbatim.models.blind import Sample
+from verbatim.models.bulk import plain_rows, without_collection
 from verbatim.models.decisions import DecisionLog, Position, QuestionState, Role, User
 from verbatim.models.review import QUEUE, CurrentCode, Decision, ReviewStatus, ThemeState, lineage, resolve
 from verbatim.models.specificities import Specificity
@@ -70,6 +72,34 @@ class BreakdownRow:
 
 
 _SEPARATOR = "\x1f"  # between the respondent ids of a group of respondents (ASCII's unit separator)
+
+
+@dataclass(frozen=True)
+class Groups:
+    """A question's respondents and their attributes (see ``ReviewData.groups``)."""
+
+    people: dict[str, str]  # each excerpt of the question -> its respondent
+    attributes: dict[str, dict[str, Any]]  # each respondent -> attributes (shared dicts: never change them)
+    everyone: dict[str, Counter[str]]  # per attribute name, the question's respondents by value
+    n_all: int  # respondents with an excerpt in the question
+
+    def respondents(self, excerpt_ids: list[str]) -> int:
+        """How many respondents wrote these excerpts."""
+        return len({self.people[e] for e in excerpt_ids if e in self.people})
+
+    def breakdown(self, theme_excerpts: list[str]) -> dict[str, list[BreakdownRow]]:
+        """Per respondent attribute: the theme's respondents by value, against all the question's respondents."""
+        theme_people = {self.people[e] for e in theme_excerpts if e in self.people}
+        in_theme, n_theme = _by_value(self.attributes, theme_people), len(theme_people)
+        result: dict[str, list[BreakdownRow]] = {}
+        for name in sorted(self.everyone):
+            mine = in_theme.get(name, Counter())
+            result[name] = [
+                BreakdownRow(value, mine[value], mine[value] / n_theme if n_theme else 0.0, n / self.n_all)
+                for value, n in sorted(self.everyone[name].items(), key=lambda kv: (-mine[kv[0]], -kv[1], kv[0]))
+            ]
+        return result
+
 
 Pair = Sample  # a blind double-coding sample and its two coders (``verbatim.models.blind``)
 
@@ -126,35 +156,42 @@ class ReviewData:
         return blind.as_seen_by(whole, self.double_coding_pairs(run_id), user.name, user.role == Role.ADMIN)
 
     # -- excerpts ------------------------------------------------------------------------------------------------
-    def excerpt_rows(self, run_id: str, question: str) -> dict[str, ExcerptRow]:
-        with self.store.session() as s:
-            stmt = select(ExcerptRow).where(ExcerptRow.run_id == run_id, ExcerptRow.question == question)
-            return {e.excerpt_id: e for e in s.scalars(stmt)}
+    def excerpt_rows(self, run_id: str, question: str, excerpt_ids: Sequence[str]) -> dict[str, ExcerptRow]:
+        """The rows of some excerpts of the question (those a page shows), by id."""
+        rows: dict[str, ExcerptRow] = {}
+        with self.store.reading() as s:
+            for chunk in _chunks(sorted(set(excerpt_ids))):
+                stmt = select(ExcerptRow).where(
+                    ExcerptRow.run_id == run_id, ExcerptRow.question == question, ExcerptRow.excerpt_id.in_(chunk)
+                )
+                rows.update((e.excerpt_id, e) for e in s.scalars(stmt))
+        return rows
 
-    def answers(self, run_id: str, question: str) -> dict[str, str]:
-        with self.store.session() as s:
-            stmt = select(AnswerRow.respondent_id, AnswerRow.text).where(
-                AnswerRow.run_id == run_id, AnswerRow.question == question
-            )
-            return {str(row[0]): str(row[1]) for row in s.execute(stmt)}
+    def people(self, run_id: str, question: str) -> dict[str, str]:
+        """Each excerpt of the question -> its respondent (two columns read: a question of 200,000 excerpts makes no
+        ORM object; a page that needs it for several themes reads it once)."""
+        stmt = select(ExcerptRow.excerpt_id, ExcerptRow.respondent_id).where(
+            ExcerptRow.run_id == run_id, ExcerptRow.question == question
+        )
+        with self.store.reading() as s, without_collection():
+            return dict(plain_rows(s, stmt))  # type: ignore[arg-type]
+
+    def answers(self, run_id: str, question: str, respondent_ids: Sequence[str]) -> dict[str, str]:
+        """The answers of some respondents to the question, by respondent."""
+        answers: dict[str, str] = {}
+        with self.store.reading() as s:
+            for chunk in _chunks(sorted(set(respondent_ids))):
+                stmt = select(AnswerRow.respondent_id, AnswerRow.text).where(
+                    AnswerRow.run_id == run_id, AnswerRow.question == question, AnswerRow.respondent_id.in_(chunk)
+                )
+                answers.update((str(r), str(t)) for r, t in s.execute(stmt))
+        return answers
 
     def attributes(self, run_id: str) -> dict[str, dict[str, Any]]:
-        """Each respondent's attributes. Respondents with the same attributes share one dict (read, never change
-        it): the store groups them, so that a run of 100,000 respondents decodes a JSON object per distinct
-        combination of attributes, not per respondent (1.2 s, most of a search on such a run, before)."""
-        text = cast(RespondentRow.attributes, Text)
-        ids = func.aggregate_strings(RespondentRow.respondent_id, _SEPARATOR)
-        stmt = select(text, ids, func.count()).where(RespondentRow.run_id == run_id).group_by(text)
-        result: dict[str, dict[str, Any]] = {}
+        """Each respondent's attributes (see :func:`attributes_at`); never change them."""
         with self.store.reading() as s:
-            for attributes, joined, n in s.execute(stmt):
-                people = joined.split(_SEPARATOR)
-                if len(people) != n:  # an id holding the separator: read this group's respondents one by one
-                    rows = select(RespondentRow.respondent_id).where(RespondentRow.run_id == run_id, text == attributes)
-                    people = list(s.scalars(rows))
-                shared = dict(json.loads(attributes) or {}) if attributes else {}
-                result.update(dict.fromkeys(people, shared))
-        return result
+            created = s.scalar(select(RunRow.created_at).where(RunRow.run_id == run_id))
+        return attributes_at(self.store, run_id, created) if created is not None else {}
 
     def attribute_names(self, run_id: str) -> list[str]:
         """The names of the attributes the run's respondents have, sorted (one JSON object decoded per distinct
@@ -173,8 +210,8 @@ class ReviewData:
         self, state: QuestionState, excerpt_ids: list[str], *, with_suggestions: bool = False
     ) -> list[ExcerptView]:
         """The excerpts, each inside its answer, with its current code and the decision the page shows."""
-        rows = self.excerpt_rows(state.run_id, state.question)
-        answers = self.answers(state.run_id, state.question)
+        rows = self.excerpt_rows(state.run_id, state.question, excerpt_ids)
+        answers = self.answers(state.run_id, state.question, [r.respondent_id for r in rows.values()])
         attributes = self.attributes(state.run_id)
         latest = latest_decision_ids(state.decisions)
         keywords = {t: set(r.keywords or []) for t, r in self.theme_rows(state.run_id, state.question).items()}
@@ -219,31 +256,12 @@ class ReviewData:
         once per state of the question (see :func:`specificities_at`)."""
         return list(specificities_at(self.store, run_id, question, self.log.position(run_id, question)))
 
-    def breakdown(self, state: QuestionState, theme_excerpts: list[str]) -> dict[str, list[BreakdownRow]]:
-        """Per respondent attribute: the theme's respondents by value, against all the question's respondents."""
-        rows = self.excerpt_rows(state.run_id, state.question)
-        attributes = self.attributes(state.run_id)
-        theme_people = {rows[e].respondent_id for e in theme_excerpts if e in rows}
-        all_people = {r.respondent_id for r in rows.values()}
-        names = sorted({k for p in all_people for k in attributes.get(p, {})})
-        result: dict[str, list[BreakdownRow]] = {}
-        for name in names:
-            in_theme = Counter(str(attributes.get(p, {}).get(name, "")) or "(vide)" for p in theme_people)
-            in_all = Counter(str(attributes.get(p, {}).get(name, "")) or "(vide)" for p in all_people)
-            result[name] = [
-                BreakdownRow(
-                    value,
-                    in_theme.get(value, 0),
-                    in_theme.get(value, 0) / len(theme_people) if theme_people else 0.0,
-                    n / len(all_people) if all_people else 0.0,
-                )
-                for value, n in sorted(in_all.items(), key=lambda kv: (-in_theme.get(kv[0], 0), -kv[1], kv[0]))
-            ]
-        return result
-
-    def respondents_of(self, state: QuestionState, excerpt_ids: list[str]) -> int:
-        rows = self.excerpt_rows(state.run_id, state.question)
-        return len({rows[e].respondent_id for e in excerpt_ids if e in rows})
+    def groups(self, run_id: str, question: str) -> Groups:
+        """The question's respondents and their attributes, read once for a page that shows several themes."""
+        people = self.people(run_id, question)
+        attributes = self.attributes(run_id)
+        everyone = set(people.values())
+        return Groups(people, attributes, _by_value(attributes, everyone), len(everyone))
 
     # -- double coding -------------------------------------------------------------------------------------------
     def draw_double_coding(
@@ -361,6 +379,48 @@ def active_theme(state: QuestionState, theme_id: int) -> ThemeState:
     if theme is None or not theme.active:
         raise BadInput(f"Le thème n° {theme_id} n'est pas un thème actif de cette question.")
     return theme
+
+
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    """``ids`` in lists of ``size`` at most, for ``IN`` conditions (none: no statement)."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _by_value(attributes: dict[str, dict[str, Any]], respondents: set[str]) -> dict[str, Counter[str]]:
+    """Per attribute name, the respondents by value (``(vide)``: no value). Respondents alike share one dict in
+    ``attributes``: each distinct dict is counted once, with its number of respondents."""
+    nobody: dict[str, Any] = {}
+    whos = [attributes.get(r, nobody) for r in respondents]
+    alike = dict(zip(map(id, whos), whos, strict=True))
+    names = sorted({name for who in alike.values() for name in who})
+    counts: dict[str, Counter[str]] = {name: Counter() for name in names}
+    for key, n in Counter(map(id, whos)).items():
+        who = alike[key]
+        for name in names:
+            counts[name][str(who.get(name, "")) or "(vide)"] += n
+    return counts
+
+
+@functools.lru_cache(maxsize=8)
+def attributes_at(store: Store, run_id: str, _created: datetime) -> dict[str, dict[str, Any]]:
+    """Each respondent's attributes, kept per (store, run, creation time): respondents are written with their run,
+    in one transaction, and never change after (a run stored again has another creation time). Respondents with the
+    same attributes share one dict (read, never change it): the store groups them, so that a run of 100,000
+    respondents decodes a JSON object per distinct combination of attributes, not per respondent (1.2 s, most of a
+    search on such a run, before; the grouped read takes 50 to 120 ms, and the pages that follow, none)."""
+    text = cast(RespondentRow.attributes, Text)
+    ids = func.aggregate_strings(RespondentRow.respondent_id, _SEPARATOR)
+    stmt = select(text, ids, func.count()).where(RespondentRow.run_id == run_id).group_by(text)
+    result: dict[str, dict[str, Any]] = {}
+    with store.reading() as s:
+        for attributes, joined, n in s.execute(stmt):
+            people = joined.split(_SEPARATOR)
+            if len(people) != n:  # an id holding the separator: read this group's respondents one by one
+                rows = select(RespondentRow.respondent_id).where(RespondentRow.run_id == run_id, text == attributes)
+                people = list(s.scalars(rows))
+            shared = dict(json.loads(attributes) or {}) if attributes else {}
+            result.update(dict.fromkeys(people, shared))
+    return result
 
 
 @functools.lru_cache(maxsize=4)

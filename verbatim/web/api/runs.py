@@ -60,11 +60,11 @@ def read_run(request: Request, run_id: str) -> RunDetail:
     questions = []
     for number, question in enumerate(run.questions, start=1):
         state = data.state(run_id, question)
-        excerpts = data.excerpt_rows(run_id, question)
+        groups = data.groups(run_id, question)
         themes = []
         for theme in state.active_themes():
             ids = state.excerpts_of(theme.theme_id)
-            n_respondents = len({excerpts[e].respondent_id for e in ids if e in excerpts})
+            n_respondents = groups.respondents(ids)
             themes.append(
                 ThemeOut(
                     id=theme.theme_id,

@@ -48,6 +48,7 @@ def question_page(request: Request, me: Reader, run_id: str, number: int) -> Res
     run, question = data.question(run_id, number)
     state = data.state_for(run_id, question, me)
     rows = data.theme_rows(run_id, question)
+    groups = data.groups(run_id, question)  # read once for every theme
     themes = []
     family_of = {t.theme_id: f for f, members in state.active_families() for t in members}
     for theme in state.active_themes():
@@ -58,11 +59,11 @@ def question_page(request: Request, me: Reader, run_id: str, number: int) -> Res
             {
                 "theme": theme,
                 "n_excerpts": len(ids),
-                "n_respondents": data.respondents_of(state, ids),
+                "n_respondents": groups.respondents(ids),
                 "n_decided": sum(1 for e in ids if state.codes[e].decision_id is not None),
                 "keywords": list(row.keywords or [])[:8] if row else [],
                 "representatives": data.views(state, reps),
-                "breakdown": data.breakdown(state, ids),
+                "breakdown": groups.breakdown(ids),
                 "family": family_of[theme.theme_id],
             }
         )
@@ -129,8 +130,8 @@ def theme_page(
         n_excerpts=len(ids),
         paging={"page": page, "pages": pages, "size": size, "first": first + 1, "last": first + len(views)},
         representatives=reps,
-        n_respondents=data.respondents_of(state, ids),
-        breakdown=data.breakdown(state, ids),
+        n_respondents=(groups := data.groups(run_id, question)).respondents(ids),
+        breakdown=groups.breakdown(ids),
         standing_out=[(c, in_words(c)) for c in standing_out],
         lineage=lineage_rows(state),
         theme_decisions=theme_decisions,
