@@ -27,7 +27,7 @@ def without_collection() -> Iterator[None]:
             gc.enable()
 
 
-def plain_rows(s: Session, statement: Select[Any]) -> Sequence[Sequence[Any]]:
+def plain_rows(s: Session, statement: Select[*tuple[Any, ...]]) -> Sequence[Sequence[Any]]:
     """The rows of ``statement`` as plain tuples, through the driver's own cursor: no Row object each (200,000 rows
     of two columns: about half the time)."""
     compiled = statement.compile(dialect=s.get_bind().dialect, compile_kwargs={"render_postcompile": True})

@@ -14,6 +14,7 @@ Counts are per respondent: an answer with two excerpts in a theme counts once; r
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -67,7 +68,8 @@ def specificities(
     respondents = sorted(themes_of)
     population = len(respondents)
     theme_ids = sorted({t for themes in themes_of.values() for t in themes})
-    carrying = {t: sum(1 for r in respondents if t in themes_of[r]) for t in theme_ids}
+    counted = Counter(t for themes in themes_of.values() for t in themes)
+    carrying = {t: counted[t] for t in theme_ids}
     cells: list[tuple[int, str, str, int, int]] = []
     for attribute in attributes:
         groups: dict[str, list[str]] = {}
@@ -77,9 +79,9 @@ def specificities(
                 groups.setdefault(value, []).append(r)
         for value in sorted(groups):
             members = groups[value]
+            carried = Counter(t for r in members for t in themes_of[r])  # one pass over the group, not one a theme
             for t in theme_ids:
-                n = sum(1 for r in members if t in themes_of[r])
-                cells.append((t, attribute, value, n, len(members)))
+                cells.append((t, attribute, value, carried[t], len(members)))
     if not cells:
         return []
     n_obs = np.array([c[3] for c in cells])

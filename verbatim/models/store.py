@@ -9,6 +9,7 @@ history in ``migrations/`` (Alembic): opening an older database upgrades it in p
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,7 +20,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Select, create_engine, event, insert, select, text
+from sqlalchemy import Select, Text, cast, create_engine, event, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +42,9 @@ from verbatim.paths import database_file
 #: Rows per INSERT batch when a run is written: large surveys have a million rows, never all in memory as objects.
 INSERT_CHUNK = 5_000
 MACHINE_CODER = "machine"
+
+
+_SEPARATOR = "\x1f"  # between the respondent ids of a group of respondents (ASCII's unit separator)
 
 
 def bulk_insert(session: Session, table: type[Base], rows: Iterable[dict[str, Any]]) -> None:
@@ -328,6 +332,26 @@ class Store:
             )
             s.flush()
             insert_machine_codings(s, run_id, 1, codings, now)
+
+    def respondent_attributes(self, run_id: str) -> dict[str, dict[str, Any]]:
+        """Each respondent's attributes. Respondents with the same attributes share one dict (read, never change
+        it): they are read grouped, so that a run of 100,000 respondents decodes a JSON object per distinct
+        combination of attributes, not per respondent (1.2 s before, most of a search on such a run)."""
+        as_text = cast(RespondentRow.attributes, Text)
+        ids = func.aggregate_strings(RespondentRow.respondent_id, _SEPARATOR)
+        stmt = select(as_text, ids, func.count()).where(RespondentRow.run_id == run_id).group_by(as_text)
+        result: dict[str, dict[str, Any]] = {}
+        with self.reading() as s:
+            for attributes, joined, n in s.execute(stmt):
+                people = joined.split(_SEPARATOR)
+                if len(people) != n:  # an id holding the separator: read this group's respondents one by one
+                    one_by_one = select(RespondentRow.respondent_id).where(
+                        RespondentRow.run_id == run_id, as_text == attributes
+                    )
+                    people = list(s.scalars(one_by_one))
+                shared = dict(json.loads(attributes) or {}) if attributes else {}
+                result.update(dict.fromkeys(people, shared))
+        return result
 
     def run(self, run_id: str) -> RunRow:
         with self.session() as s:
