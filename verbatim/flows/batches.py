@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 
 from verbatim.flows.assemble import build_excerpts
 from verbatim.flows.config import AnalyseConfig
+from verbatim.models.bulk import chunks
 from verbatim.models.records import Answer, Excerpt
 from verbatim.nlp.cache import text_key
 from verbatim.nlp.encoders import EmbeddingCache, embed, make_encoder
@@ -29,8 +30,7 @@ def rate(n: int, seconds: float) -> str:
     return f"{n / seconds:,.0f}/s" if seconds > 0 else "-"
 
 
-def batches(items: Sequence[Any], size: int) -> list[list[Any]]:
-    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+batches = chunks  # the answers of a run in batches of ``batch_size``
 
 
 @task(name="pseudonymise batch", cache_policy=NO_CACHE)

@@ -27,6 +27,11 @@ def without_collection() -> Iterator[None]:
             gc.enable()
 
 
+def chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
+    """``items`` in lists of ``size`` at most (none for no items): batches of work, ``IN`` lists of ids."""
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
 def plain_rows(s: Session, statement: Select[*tuple[Any, ...]]) -> Sequence[Sequence[Any]]:
     """The rows of ``statement`` as plain tuples, through the driver's own cursor: no Row object each (200,000 rows
     of two columns: about half the time)."""

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from verbatim.errors import StoreError
-from verbatim.models.bulk import without_collection
+from verbatim.models.bulk import chunks, without_collection
 from verbatim.models.review import (
     DEFAULT_FAMILY_ID,
     DEFAULT_FAMILY_LABEL,
@@ -531,7 +531,7 @@ def _check_writer(s: Session, run_id: str, question: str, coder: str, excerpt_id
     if coder == MACHINE_CODER:
         raise StoreError("decisions belong to people: the machine codes through analysis runs")
     named = sorted({e for e in excerpt_ids if isinstance(e, str)})
-    chunks = [named[i : i + BOUND_PARAMETERS] for i in range(0, len(named), BOUND_PARAMETERS)] or [[]]
+    in_chunks = chunks(named, BOUND_PARAMETERS) or [[]]
 
     def in_question(ids: list[str]) -> Select[int]:
         return (
@@ -543,9 +543,9 @@ def _check_writer(s: Session, run_id: str, question: str, coder: str, excerpt_id
     themes = select(ThemeRow.theme_id).where(ThemeRow.run_id == run_id, ThemeRow.question == question).limit(1)
     role = select(UserRow.role).where(UserRow.name == coder)
     has_themes, coder_role, found = s.execute(
-        select(themes.scalar_subquery(), role.scalar_subquery(), in_question(chunks[0]).scalar_subquery())
+        select(themes.scalar_subquery(), role.scalar_subquery(), in_question(in_chunks[0]).scalar_subquery())
     ).one()
-    found += sum(int(s.scalar(in_question(chunk)) or 0) for chunk in chunks[1:])
+    found += sum(int(s.scalar(in_question(chunk)) or 0) for chunk in in_chunks[1:])
     if has_themes is None:
         raise StoreError(f"question '{question}' of run '{run_id}' has no themes to review")
     if coder_role is None:

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, null, select
 
 from verbatim.errors import VerbatimError
-from verbatim.models.bulk import fetch_plain, plain_rows, without_collection
+from verbatim.models.bulk import chunks, fetch_plain, plain_rows, without_collection
 from verbatim.models.search_text import fold
 from verbatim.models.store import Store, has_search_index
 from verbatim.models.tables import ExcerptRow
@@ -179,8 +179,7 @@ def excerpt_texts(store: Store, run_id: str, excerpt_ids: Sequence[str]) -> dict
     """The texts of some excerpts of a run (the hits shown), by excerpt id."""
     texts: dict[str, str] = {}
     with store.session() as s:
-        for start in range(0, len(excerpt_ids), 500):
-            chunk = list(excerpt_ids[start : start + 500])
+        for chunk in chunks(excerpt_ids, 500):
             stmt = select(ExcerptRow.excerpt_id, ExcerptRow.text).where(
                 ExcerptRow.run_id == run_id, ExcerptRow.excerpt_id.in_(chunk)
             )

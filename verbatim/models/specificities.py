@@ -67,9 +67,8 @@ def specificities(
     ``attributes_of``: respondent -> attribute -> value (an empty value forms no group)."""
     respondents = sorted(themes_of)
     population = len(respondents)
-    theme_ids = sorted({t for themes in themes_of.values() for t in themes})
-    counted = Counter(t for themes in themes_of.values() for t in themes)
-    carrying = {t: counted[t] for t in theme_ids}
+    carrying = Counter(t for themes in themes_of.values() for t in themes)  # respondents carrying each theme
+    theme_ids = sorted(carrying)
     cells: list[tuple[int, str, str, int, int]] = []
     for attribute in attributes:
         groups: dict[str, list[str]] = {}

@@ -4,21 +4,20 @@ suggestions for the review queue, and the double-coding samples."""
 from __future__ import annotations
 
 import functools
-import json
 import math
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import func, select
 
 from verbatim.errors import VerbatimError
 from verbatim.models import blind
 from verbatim.models.blind import Sample
-from verbatim.models.bulk import plain_rows, without_collection
+from verbatim.models.bulk import chunks, plain_rows, without_collection
 from verbatim.models.decisions import DecisionLog, Position, QuestionState, Role, User
 from verbatim.models.review import QUEUE, CurrentCode, Decision, ReviewStatus, ThemeState, lineage, resolve
 from verbatim.models.specificities import Specificity
@@ -87,7 +86,7 @@ class Groups:
     def breakdown(self, theme_excerpts: list[str]) -> dict[str, list[BreakdownRow]]:
         """Per respondent attribute: the theme's respondents by value, against all the question's respondents."""
         theme_people = {self.people[e] for e in theme_excerpts if e in self.people}
-        in_theme, n_theme = _by_value(self.attributes, theme_people), len(theme_people)
+        in_theme, n_theme = count_by_value(self.attributes.get(r, {}) for r in theme_people), len(theme_people)
         result: dict[str, list[BreakdownRow]] = {}
         for name in sorted(self.everyone):
             mine = in_theme.get(name, Counter())
@@ -157,7 +156,7 @@ class ReviewData:
         """The rows of some excerpts of the question (those a page shows), by id."""
         rows: dict[str, ExcerptRow] = {}
         with self.store.reading() as s:
-            for chunk in _chunks(sorted(set(excerpt_ids))):
+            for chunk in chunks(sorted(set(excerpt_ids)), 500):
                 stmt = select(ExcerptRow).where(
                     ExcerptRow.run_id == run_id, ExcerptRow.question == question, ExcerptRow.excerpt_id.in_(chunk)
                 )
@@ -177,7 +176,7 @@ class ReviewData:
         """The answers of some respondents to the question, by respondent."""
         answers: dict[str, str] = {}
         with self.store.reading() as s:
-            for chunk in _chunks(sorted(set(respondent_ids))):
+            for chunk in chunks(sorted(set(respondent_ids)), 500):
                 stmt = select(AnswerRow.respondent_id, AnswerRow.text).where(
                     AnswerRow.run_id == run_id, AnswerRow.question == question, AnswerRow.respondent_id.in_(chunk)
                 )
@@ -191,12 +190,9 @@ class ReviewData:
         return attributes_at(self.store, run_id, created) if created is not None else {}
 
     def attribute_names(self, run_id: str) -> list[str]:
-        """The names of the attributes the run's respondents have, sorted (one JSON object decoded per distinct
-        combination of attributes)."""
-        text = cast(RespondentRow.attributes, Text)
-        with self.store.reading() as s:
-            combinations = s.scalars(select(text).where(RespondentRow.run_id == run_id).distinct())
-            return sorted({name for attributes in combinations if attributes for name in json.loads(attributes) or {}})
+        """The names of the attributes the run's respondents have, sorted."""
+        alike = {id(who): who for who in self.attributes(run_id).values()}  # a few hundred distinct dicts
+        return sorted({name for who in alike.values() for name in who})
 
     def theme_rows(self, run_id: str, question: str) -> dict[int, ThemeRow]:
         with self.store.session() as s:
@@ -258,7 +254,7 @@ class ReviewData:
         people = self.people(run_id, question)
         attributes = self.attributes(run_id)
         everyone = set(people.values())
-        return Groups(people, attributes, _by_value(attributes, everyone), len(everyone))
+        return Groups(people, attributes, count_by_value(attributes.get(r, {}) for r in everyone), len(everyone))
 
     # -- double coding -------------------------------------------------------------------------------------------
     def draw_double_coding(
@@ -378,16 +374,11 @@ def active_theme(state: QuestionState, theme_id: int) -> ThemeState:
     return theme
 
 
-def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
-    """``ids`` in lists of ``size`` at most, for ``IN`` conditions (none: no statement)."""
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
-def _by_value(attributes: dict[str, dict[str, Any]], respondents: set[str]) -> dict[str, Counter[str]]:
-    """Per attribute name, the respondents by value (``(vide)``: no value). Respondents alike share one dict in
-    ``attributes``: each distinct dict is counted once, with its number of respondents."""
-    nobody: dict[str, Any] = {}
-    whos = [attributes.get(r, nobody) for r in respondents]
+def count_by_value(whos: Iterable[dict[str, Any]]) -> dict[str, Counter[str]]:
+    """Per attribute name, how many of ``whos`` (attribute dicts, one per respondent or per excerpt) have each
+    value (``(vide)``: none). Respondents alike share one dict (``ReviewData.attributes``): each distinct dict is
+    counted once, with its number."""
+    whos = list(whos)
     alike = dict(zip(map(id, whos), whos, strict=True))
     names = sorted({name for who in alike.values() for name in who})
     counts: dict[str, Counter[str]] = {name: Counter() for name in names}

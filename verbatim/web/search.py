@@ -14,7 +14,7 @@ from verbatim.models.bulk import without_collection
 from verbatim.models.decisions import QuestionState, User
 from verbatim.models.review import QUEUE, ReviewStatus
 from verbatim.models.search import Hit, SearchError, excerpt_texts, search_lemmas, search_words
-from verbatim.web.data import BadInput, ReviewData
+from verbatim.web.data import BadInput, ReviewData, count_by_value
 from verbatim.web.pages import theme_name
 
 CONTEXT = 60  # characters of context on each side in the concordance
@@ -113,7 +113,6 @@ def run_search(
     found.per_theme = sorted(((n, q, t, c) for (n, q, t), c in per_theme.items()), key=lambda x: (x[0], -x[3], x[2]))
     for name in sorted(groups):
         counts = groups[name]
-        counts["(vide)"] += found.n - sum(counts.values())  # respondents without this attribute
         found.per_group[name] = sorted(((v, c) for v, c in counts.items() if c), key=lambda kv: (-kv[1], kv[0]))
     return found
 
@@ -131,9 +130,7 @@ def _tally(
     value. Reads each question's state once into ``found`` (hits come in order of question)."""
     kept: list[tuple[Hit, int, ReviewStatus]] = []
     themes: Counter[tuple[str, int]] = Counter()
-    # hits per set of attributes: respondents alike share one dict (``ReviewData.attributes``), counted once each
-    people: Counter[int] = Counter()
-    alike: dict[int, dict[str, Any]] = {}
+    kept_whos: list[dict[str, Any]] = []  # the attributes of each hit kept
     nobody: dict[str, Any] = {}
     for question, of_question in groupby(hits, key=attrgetter("question")):
         found.whole[question] = whole = data.state(run_id, question)
@@ -155,13 +152,8 @@ def _tally(
             statuses, whos = list(compress(statuses, keep)), list(compress(whos, keep))
         kept += zip(found_here, theme_ids, statuses, strict=True)
         themes.update({(question, theme_id): n for theme_id, n in Counter(theme_ids).items()})
-        people.update(map(id, whos))
-        alike.update(zip(map(id, whos), whos, strict=True))
-    groups: dict[str, Counter[str]] = {}
-    for key, n in people.items():
-        for name, value in alike[key].items():
-            groups.setdefault(name, Counter())[str(value) or "(vide)"] += n
-    return kept, themes, groups
+        kept_whos += whos
+    return kept, themes, count_by_value(kept_whos)
 
 
 def _line(
