@@ -32,13 +32,18 @@ def chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def plain_rows(s: Session, statement: Select[*tuple[Any, ...]]) -> Sequence[Sequence[Any]]:
-    """The rows of ``statement`` as plain tuples, through the driver's own cursor: no Row object each (200,000 rows
-    of two columns: about half the time)."""
+def _compiled(s: Session, statement: Select[*tuple[Any, ...]]) -> tuple[str, Sequence[Any] | dict[str, Any]]:
+    """``statement`` as the driver's SQL and parameters."""
     compiled = statement.compile(dialect=s.get_bind().dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
     positional = [params[k] for k in compiled.positiontup or ()] if compiled.positional else params
-    return fetch_plain(s, str(compiled), positional)
+    return str(compiled), positional
+
+
+def plain_rows(s: Session, statement: Select[*tuple[Any, ...]]) -> Sequence[Sequence[Any]]:
+    """The rows of ``statement`` as plain tuples, through the driver's own cursor: no Row object each (200,000 rows
+    of two columns: about half the time)."""
+    return fetch_plain(s, *_compiled(s, statement))
 
 
 def fetch_plain(s: Session, sql: str, params: Sequence[Any] | dict[str, Any]) -> Sequence[Sequence[Any]]:
@@ -49,3 +54,33 @@ def fetch_plain(s: Session, sql: str, params: Sequence[Any] | dict[str, Any]) ->
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+def stream_rows(s: Session, statement: Select[*tuple[Any, ...]]) -> Iterator[Sequence[Any]]:
+    """``plain_rows``, handed over as they come: see ``stream_plain``."""
+    return stream_plain(s, *_compiled(s, statement))
+
+
+def stream_plain(s: Session, sql: str, params: Sequence[Any] | dict[str, Any]) -> Iterator[Sequence[Any]]:
+    """``fetch_plain``, one row at a time, for a caller that works on each row as it comes. On PostgreSQL the server
+    goes on sending while the caller works (psycopg's chunked streaming, with libpq 17 or later): ``numéri*``'s
+    41,523 candidate excerpts on a run of 100,000 answers, 225 ms fetched then matched, 170 ms so. Elsewhere, the
+    rows of ``fetch_plain``. Consume it inside the session."""
+    cursor = s.connection().connection.cursor()
+    try:
+        if hasattr(cursor, "stream") and _chunked():
+            yield from cursor.stream(sql, params, size=STREAM_CHUNK)
+        else:
+            cursor.execute(sql, params)
+            yield from cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+STREAM_CHUNK = 500  # rows a chunk: 250 to 2,000 measured alike
+
+
+def _chunked() -> bool:
+    import psycopg
+
+    return bool(psycopg.capabilities.has_stream_chunked())

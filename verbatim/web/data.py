@@ -42,7 +42,7 @@ class RunInfo:
     run_id: str
     created_at: datetime
     survey_file: str
-    questions: list[str]
+    questions: tuple[str, ...]  # shared by every page (``run_at``): never change it
     n_respondents: int
 
 
@@ -126,13 +126,15 @@ class ReviewData:
         ]
 
     def run(self, run_id: str) -> RunInfo:
-        with self.store.session() as s:
-            row = s.get(RunRow, run_id)
-            if row is None:
-                raise NotFound(f"L'analyse « {run_id} » n'existe pas.")
-            questions = set(s.scalars(select(ThemeRow.question).where(ThemeRow.run_id == run_id).distinct()))
-            n = s.scalar(select(func.count()).select_from(RespondentRow).where(RespondentRow.run_id == run_id)) or 0
-            return RunInfo(row.run_id, row.created_at, row.survey_file, _ordered(questions, row.manifest), n)
+        """The run (see :func:`run_at`): one small read."""
+        created = self._created(run_id)
+        if created is None:
+            raise NotFound(f"L'analyse « {run_id} » n'existe pas.")
+        return run_at(self.store, run_id, created)
+
+    def _created(self, run_id: str) -> datetime | None:
+        with self.store.reading() as s:
+            return s.scalar(select(RunRow.created_at).where(RunRow.run_id == run_id))
 
     def question(self, run_id: str, number: int) -> tuple[RunInfo, str]:
         """The run and its question number ``number`` (1-based, in the survey's order)."""
@@ -185,8 +187,7 @@ class ReviewData:
 
     def attributes(self, run_id: str) -> dict[str, dict[str, Any]]:
         """Each respondent's attributes (see :func:`attributes_at`); never change them."""
-        with self.store.reading() as s:
-            created = s.scalar(select(RunRow.created_at).where(RunRow.run_id == run_id))
+        created = self._created(run_id)
         return attributes_at(self.store, run_id, created) if created is not None else {}
 
     def attribute_names(self, run_id: str) -> list[str]:
@@ -310,11 +311,11 @@ class ReviewData:
             return row is not None and row.question == question and coder in (row.coder_a, row.coder_b)
 
 
-def _ordered(questions: set[str], manifest: dict[str, Any] | None) -> list[str]:
+def _ordered(questions: set[str], manifest: dict[str, Any] | None) -> tuple[str, ...]:
     """The questions in the survey's order (as the run was asked for), then any other, alphabetically."""
     asked = (manifest or {}).get("parameters", {}).get("questions") or []
     first = [q for q in asked if q in questions]
-    return first + sorted(questions - set(first))
+    return (*first, *sorted(questions - set(first)))
 
 
 def latest_decision_ids(decisions: list[Decision]) -> dict[str, int]:
@@ -387,6 +388,19 @@ def count_by_value(whos: Iterable[dict[str, Any]]) -> dict[str, Counter[str]]:
         for name in names:
             counts[name][str(who.get(name, "")) or "(vide)"] += n
     return counts
+
+
+@functools.lru_cache(maxsize=32)
+def run_at(store: Store, run_id: str, _created: datetime) -> RunInfo:
+    """The run, its questions and its number of respondents, kept per (store, run, creation time): all are written
+    with the run and never change (20 ms on every page of a run of 100,000 respondents, most of it counting them)."""
+    with store.reading() as s:
+        row = s.get(RunRow, run_id)
+        if row is None:
+            raise NotFound(f"L'analyse « {run_id} » n'existe pas.")
+        questions = set(s.scalars(select(ThemeRow.question).where(ThemeRow.run_id == run_id).distinct()))
+        n = s.scalar(select(func.count()).select_from(RespondentRow).where(RespondentRow.run_id == run_id)) or 0
+        return RunInfo(row.run_id, row.created_at, row.survey_file, _ordered(questions, row.manifest), n)
 
 
 @functools.lru_cache(maxsize=8)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import compress, groupby, repeat
+from itertools import compress, groupby, islice, repeat
 from operator import attrgetter
 from typing import Any
 
@@ -98,9 +98,9 @@ def run_search(
         attributes = data.attributes(run_id)
         kept, themes, groups = _tally(data, run_id, me, hits, attributes, f, found)
         numbers = {q: n for n, q in enumerate(run.questions, start=1)}
-        found.n = len(kept)
-        found.found = [(hit.excerpt_id, theme_id) for hit, theme_id, _ in kept]
-        page = kept if shown is None else kept[:shown]
+        found.n = len(kept.hits)
+        found.found = list(zip(map(attrgetter("excerpt_id"), kept.hits), kept.theme_ids, strict=True))
+        page = list(islice(zip(kept.hits, kept.theme_ids, kept.statuses, strict=True), shown))
         texts = excerpt_texts(data.store, run_id, [hit.excerpt_id for hit, _, _ in page])
         found.lines = [
             _line(hit, texts.get(hit.excerpt_id, ""), numbers[hit.question], found.seen[hit.question], theme_id,
@@ -117,6 +117,15 @@ def run_search(
     return found
 
 
+@dataclass
+class _Kept:
+    """The hits the filters keep, column by column: a common word finds tens of thousands."""
+
+    hits: list[Hit] = field(default_factory=list)
+    theme_ids: list[int] = field(default_factory=list)
+    statuses: list[ReviewStatus] = field(default_factory=list)
+
+
 def _tally(
     data: ReviewData,
     run_id: str,
@@ -125,10 +134,10 @@ def _tally(
     attributes: dict[str, dict[str, Any]],
     f: Filters,
     found: Found,
-) -> tuple[list[tuple[Hit, int, ReviewStatus]], Counter[tuple[str, int]], dict[str, Counter[str]]]:
+) -> tuple[_Kept, Counter[tuple[str, int]], dict[str, Counter[str]]]:
     """The hits the filters keep, with their theme and status; their count per (question, theme) and per attribute
     value. Reads each question's state once into ``found`` (hits come in order of question)."""
-    kept: list[tuple[Hit, int, ReviewStatus]] = []
+    kept = _Kept()
     themes: Counter[tuple[str, int]] = Counter()
     kept_whos: list[dict[str, Any]] = []  # the attributes of each hit kept
     nobody: dict[str, Any] = {}
@@ -150,7 +159,9 @@ def _tally(
         if keep is not None:
             found_here, theme_ids = list(compress(found_here, keep)), list(compress(theme_ids, keep))
             statuses, whos = list(compress(statuses, keep)), list(compress(whos, keep))
-        kept += zip(found_here, theme_ids, statuses, strict=True)
+        kept.hits += found_here
+        kept.theme_ids += theme_ids
+        kept.statuses += statuses
         themes.update({(question, theme_id): n for theme_id, n in Counter(theme_ids).items()})
         kept_whos += whos
     return kept, themes, count_by_value(kept_whos)

@@ -44,7 +44,7 @@ def list_runs(request: Request) -> list[RunSummary]:
             run_id=r.run_id,
             created_at=r.created_at,
             survey_file=r.survey_file,
-            questions=r.questions,
+            questions=list(r.questions),
             n_respondents=r.n_respondents,
         )
         for r in data_of(request).runs()
