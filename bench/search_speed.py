@@ -152,10 +152,8 @@ def pages(store: Store) -> None:
     state computed) and the median of 5 next views (the state kept, as between two decisions)."""
     from fastapi.testclient import TestClient
 
-    from verbatim.web.app import create_app
+    from verbatim.web.app import LATER_MODULES, create_app
     from verbatim.web.auth import hash_password
-
-    from verbatim.web.app import LATER_MODULES
 
     for module in LATER_MODULES:  # as a worker that has served a while: its start imports these in the background,
         importlib.import_module(module)  # seconds of imports whose lock would stall the first pages measured
