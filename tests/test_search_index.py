@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, delete, text
 
 from tests.postgres import Cluster
-from verbatim.models.records import Answer, AnswerStatus, Excerpt, Respondent
+from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Respondent, Theme
 from verbatim.models.search import search_lemmas, search_words
 from verbatim.models.store import Store, migrate
 from verbatim.models.tables import RunRow
@@ -130,3 +130,47 @@ def test_without_the_right_to_create_pg_trgm_search_scans_and_says_so(
     _save(store, "a", TEXTS["a"])
     assert _found(store, "a", "formation") == {"a-R1"} and _found(store, "a", "mot de passe") == {"a-R2"}
     store.engine.dispose()
+
+
+def test_hits_come_in_order_and_counted_whatever_order_the_store_hands_them(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store hands the candidates over in its own order (here: excerpts written last id first, two questions
+    mixed) and the search counts them batch by batch as they come: the hits, the concordance and the counts come
+    out in order of question, then excerpt, and whole, with batches of a single row."""
+    from verbatim.models import search
+    from verbatim.models.decisions import Role, User
+    from verbatim.web.data import ReviewData
+    from verbatim.web.search import Filters, run_search
+
+    store = Store(database_url)
+    run_id = f"o{uuid.uuid4().hex[:8]}"
+    ids = [f"R{i:02d}" for i in range(12)]
+    by_question = {q: [(r, f"{q} : la formation numéro {i}.") for i, r in enumerate(ids)] for q in ("qa", "qb")}
+    excerpts = [Excerpt(excerpt_id=f"{q}-{r}", question=q, respondent_id=r, start=0, end=len(t), text=t,
+                        lemmas=("formation",)) for q in ("qb", "qa") for r, t in reversed(by_question[q])]  # fmt: skip
+    store.save_run(
+        run_id,
+        MANIFEST | {"parameters": {"seed": 1, "questions": ["qa", "qb"]}},
+        [Respondent(respondent_id=r, row=i, attributes={"groupe": "AB"[i % 2]}) for i, r in enumerate(ids)],
+        [Answer(question=q, respondent_id=r, row=i, text=t, status=AnswerStatus.CODED)
+         for q, rows in by_question.items() for i, (r, t) in enumerate(rows)],
+        {},
+        excerpts,
+        [Theme(question=q, theme_id=t, label=f"thème {t}", description="", keywords=(), n_excerpts=6,
+               n_respondents=6, representative_excerpt_ids=()) for q in ("qa", "qb") for t in (0, 1)],
+        [Coding(excerpt_id=e.excerpt_id, theme_id=int(e.respondent_id[1:]) % 2, score=0.9) for e in excerpts],
+    )  # fmt: skip
+    monkeypatch.setattr(search, "BATCH", 1)
+    hits = search_words(store, run_id, "formation")
+    assert [(h.question, h.excerpt_id) for h in hits] == [(q, f"{q}-{r}") for q in ("qa", "qb") for r in ids]
+    found = run_search(ReviewData(store), run_id, User("admin", Role.ADMIN, ""), "formation", shown=5)
+    assert [e for e, _ in found.found] == [h.excerpt_id for h in hits]
+    assert [t for _, t in found.found] == [int(r[1:]) % 2 for _ in ("qa", "qb") for r in ids], "each hit its theme"
+    assert [line.excerpt_id for line in found.lines] == [h.excerpt_id for h in hits[:5]]
+    themes = [(n, q, f"n° {t} · thème {t}", 6) for n, q in ((1, "qa"), (2, "qb")) for t in (0, 1)]
+    assert sorted(found.per_theme) == themes
+    assert found.per_group == {"groupe": [("A", 12), ("B", 12)]}
+    narrowed = run_search(ReviewData(store), run_id, User("admin", Role.ADMIN, ""), "formation",
+                          f=Filters(number=2, theme_id=1))  # fmt: skip
+    assert [e for e, _ in narrowed.found] == [f"qb-{r}" for r in ids if int(r[1:]) % 2]

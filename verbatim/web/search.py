@@ -5,15 +5,16 @@ question, theme, attribute value and status, counted per theme and per group."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import compress, groupby, islice, repeat
-from operator import attrgetter
+from itertools import compress, islice, repeat
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from verbatim.models.bulk import without_collection
 from verbatim.models.decisions import QuestionState, User
 from verbatim.models.review import QUEUE, ReviewStatus
-from verbatim.models.search import Hit, SearchError, excerpt_texts, search_lemmas, search_words
+from verbatim.models.search import Hit, SearchError, excerpt_texts, lemmas_found, words_found
 from verbatim.web.data import BadInput, ReviewData, count_by_value
 from verbatim.web.pages import theme_name
 
@@ -89,14 +90,14 @@ def run_search(
             if mode == "lemmes":
                 from verbatim.nlp.excerpts import query_lemmas
 
-                hits = search_lemmas(data.store, run_id, query_lemmas(query), questions)
+                batches = lemmas_found(data.store, run_id, query_lemmas(query), questions)
             else:
-                hits = search_words(data.store, run_id, query, questions)
+                batches = words_found(data.store, run_id, query, questions)
         except SearchError as exc:
             raise BadInput(f"Recherche impossible : {exc}.") from None
         found = Found(query, mode)
         attributes = data.attributes(run_id)
-        kept, themes, groups = _tally(data, run_id, me, hits, attributes, f, found)
+        kept, themes, groups = _tally(data, run_id, me, batches, attributes, f, found)
         numbers = {q: n for n, q in enumerate(run.questions, start=1)}
         found.n = len(kept.hits)
         found.found = list(zip(map(attrgetter("excerpt_id"), kept.hits), kept.theme_ids, strict=True))
@@ -125,46 +126,59 @@ class _Kept:
     theme_ids: list[int] = field(default_factory=list)
     statuses: list[ReviewStatus] = field(default_factory=list)
 
+    def in_order(self) -> _Kept:
+        """The same, hits sorted (by question, then excerpt)."""
+        if len(self.hits) < 2:
+            return self
+        order = itemgetter(*sorted(range(len(self.hits)), key=self.hits.__getitem__))
+        return _Kept(list(order(self.hits)), list(order(self.theme_ids)), list(order(self.statuses)))
+
 
 def _tally(
     data: ReviewData,
     run_id: str,
     me: User,
-    hits: list[Hit],
+    batches: Iterable[list[Hit]],
     attributes: dict[str, dict[str, Any]],
     f: Filters,
     found: Found,
 ) -> tuple[_Kept, Counter[tuple[str, int]], dict[str, Counter[str]]]:
-    """The hits the filters keep, with their theme and status; their count per (question, theme) and per attribute
-    value. Reads each question's state once into ``found`` (hits come in order of question)."""
+    """The hits the filters keep, in order, with their theme and status; their count per (question, theme) and per
+    attribute value. Counts each batch as it comes (see ``words_found``); reads each question's state once, into
+    ``found``."""
     kept = _Kept()
     themes: Counter[tuple[str, int]] = Counter()
     kept_whos: list[dict[str, Any]] = []  # the attributes of each hit kept
     nobody: dict[str, Any] = {}
-    for question, of_question in groupby(hits, key=attrgetter("question")):
-        found.whole[question] = whole = data.state(run_id, question)
-        found.seen[question] = state = data.state_for(run_id, question, me, whole)
-        # column by column, each step in C: a common word finds tens of thousands of excerpts
-        found_here = list(of_question)
-        codes = list(map(state.codes.get, map(attrgetter("excerpt_id"), found_here)))
-        whos = list(map(attributes.get, map(attrgetter("respondent_id"), found_here), repeat(nobody)))
-        theme_ids = [code.theme_id if code else QUEUE for code in codes]
-        statuses = [code.status if code else ReviewStatus.QUEUED for code in codes]
-        keep = [
-            (f.theme_id is None or theme_id == f.theme_id)
-            and (not f.status or status == f.status)
-            and (not f.attribute or str(who.get(f.attribute, "")) == (f.value or ""))
-            for theme_id, status, who in zip(theme_ids, statuses, whos, strict=True)
-        ] if f.theme_id is not None or f.status or f.attribute else None  # fmt: skip
-        if keep is not None:
-            found_here, theme_ids = list(compress(found_here, keep)), list(compress(theme_ids, keep))
-            statuses, whos = list(compress(statuses, keep)), list(compress(whos, keep))
-        kept.hits += found_here
-        kept.theme_ids += theme_ids
-        kept.statuses += statuses
-        themes.update({(question, theme_id): n for theme_id, n in Counter(theme_ids).items()})
-        kept_whos += whos
-    return kept, themes, count_by_value(kept_whos)
+    for batch in batches:
+        by_question: dict[str, list[Hit]] = {}
+        for hit in batch:
+            by_question.setdefault(hit[0], []).append(hit)
+        for question, found_here in by_question.items():
+            if question not in found.seen:
+                found.whole[question] = whole = data.state(run_id, question)
+                found.seen[question] = data.state_for(run_id, question, me, whole)
+            state = found.seen[question]
+            # column by column, each step in C: a common word finds tens of thousands of excerpts
+            codes = list(map(state.codes.get, map(attrgetter("excerpt_id"), found_here)))
+            whos = list(map(attributes.get, map(attrgetter("respondent_id"), found_here), repeat(nobody)))
+            theme_ids = [code.theme_id if code else QUEUE for code in codes]
+            statuses = [code.status if code else ReviewStatus.QUEUED for code in codes]
+            keep = [
+                (f.theme_id is None or theme_id == f.theme_id)
+                and (not f.status or status == f.status)
+                and (not f.attribute or str(who.get(f.attribute, "")) == (f.value or ""))
+                for theme_id, status, who in zip(theme_ids, statuses, whos, strict=True)
+            ] if f.theme_id is not None or f.status or f.attribute else None  # fmt: skip
+            if keep is not None:
+                found_here, theme_ids = list(compress(found_here, keep)), list(compress(theme_ids, keep))
+                statuses, whos = list(compress(statuses, keep)), list(compress(whos, keep))
+            kept.hits += found_here
+            kept.theme_ids += theme_ids
+            kept.statuses += statuses
+            themes.update({(question, theme_id): n for theme_id, n in Counter(theme_ids).items()})
+            kept_whos += whos
+    return kept.in_order(), themes, count_by_value(kept_whos)
 
 
 def _line(
