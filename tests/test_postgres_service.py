@@ -136,3 +136,31 @@ def test_the_review_app_decides_on_postgres(
     copied = copy_store(mine, back)
     assert copied.decisions_checksum == decision_log_checksum(mine)
     assert len(DecisionLog(back).decisions(reviewed.run_id)) == before + 3
+
+
+def test_a_process_keeps_its_connections_when_many_requests_read_at_once(postgres: Cluster) -> None:
+    """Twelve threads reading at the same moment, five times over: each connection is opened once and kept, not
+    opened and closed again for each request beyond a handful (a new PostgreSQL server process each time)."""
+    import threading
+
+    from sqlalchemy import event, text
+
+    store = Store(postgres.new_database())
+    opened: list[int] = []
+    event.listen(store.engine, "connect", lambda *_: opened.append(1))
+    together = threading.Barrier(12)
+
+    def read() -> None:
+        for _ in range(5):
+            with store.reading() as s:
+                together.wait(timeout=30)  # all twelve hold a connection at once
+                assert s.execute(text("SELECT 1")).scalar() == 1
+
+    threads = [threading.Thread(target=read) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    assert len(opened) <= 12, f"{len(opened)} connections opened for 12 readers"
+    store.engine.dispose()
