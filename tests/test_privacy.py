@@ -79,9 +79,15 @@ def test_no_planted_personal_data_is_written_anywhere(
 ) -> None:
     result = _run(tmp_path, keep_original=False)
     files = _written_files(tmp_path)
-    assert {"coded_excerpts.csv", "themes.csv", "answers.csv", "manifest.json", "verbatim.db", "embeddings.sqlite"} <= {
-        p.name for p in files
-    }
+    assert {
+        "coded_excerpts.csv",
+        "themes.csv",
+        "answers.csv",
+        "manifest.json",
+        "verbatim.db",
+        "embeddings.sqlite",
+        "masks.sqlite",
+    } <= {p.name for p in files}
     prefect_db = _prefect_database()
     prefect_files = [p for p in prefect_db.parent.iterdir() if p.name.startswith(prefect_db.name)]
     prefect_bytes = b"".join(p.read_bytes() for p in prefect_files)

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -21,7 +25,9 @@ from verbatim.errors import ConfigError
 from verbatim.nlp import spacy_pipeline
 from verbatim.nlp.pseudonymise import (
     Mask,
+    MaskCache,
     MaskCategory,
+    MaskedText,
     Pseudonymiser,
     PseudonymiserConfig,
     _is_known_variant,
@@ -371,6 +377,81 @@ def test_mask_many_equals_mask_and_is_deterministic(pseudonymiser: Pseudonymiser
     batch = pseudonymiser.mask_many(texts, batch_size=16)
     assert batch == [pseudonymiser.mask(text) for text in texts]
     assert Pseudonymiser().mask_many(texts) == batch
+
+
+class _CountingPseudonymiser(Pseudonymiser):
+    """The real pseudonymiser, counting the texts it masks (and failing after ``fail_after`` of them)."""
+
+    def __init__(self, config: PseudonymiserConfig | None = None, fail_after: int | None = None) -> None:
+        super().__init__(config)
+        self.masked_texts = 0
+        self.fail_after = fail_after
+
+    def mask_many(self, texts: Sequence[str], batch_size: int = 256) -> list[MaskedText]:
+        if self.fail_after is not None and self.masked_texts + len(texts) > self.fail_after:
+            raise RuntimeError("killed")
+        self.masked_texts += len(texts)
+        return super().mask_many(texts, batch_size)
+
+
+def test_a_re_run_masks_nothing_and_the_cache_holds_no_text(pseudonymiser: Pseudonymiser, tmp_path: Path) -> None:
+    texts = [text for text, spans in load_gold() if spans][:60] + [text for text, spans in load_gold() if not spans][
+        :60
+    ]
+    texts += texts[:30]  # repeated answers are masked once
+    path = tmp_path / "masks.sqlite"
+    first = _CountingPseudonymiser()
+    results = first.mask_cached(texts, MaskCache(path), write_every=50)
+    assert results == pseudonymiser.mask_many(texts)
+    assert first.masked_texts == len(set(texts)) == 120
+    again = _CountingPseudonymiser()
+    assert again.mask_cached(texts, MaskCache(path)) == results
+    assert again.masked_texts == 0
+    # neither the texts nor what their masks cover are in the file: offsets and categories only
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    covered = {text[m.start : m.end] for text, result in zip(texts, results, strict=True) for m in result.masks}
+    assert len(covered) > 20
+    assert [c for c in covered if len(c) >= 4 and c.encode("utf-8") in data] == []
+    assert [t for t in texts if len(t) >= 20 and t[:20].encode("utf-8") in data] == []
+
+
+def test_masks_cached_under_another_configuration_are_never_read(tmp_path: Path) -> None:
+    text = "Karim a appelé Mme Vasquez au 06 12 34 56 78."
+    cache = MaskCache(tmp_path / "masks.sqlite")
+    assert (
+        _CountingPseudonymiser().mask_cached([text], cache)[0].text
+        == "[PERSONNE] a appelé Mme [PERSONNE] au [TÉLÉPHONE]."
+    )
+    phones_only = _CountingPseudonymiser(PseudonymiserConfig(categories=frozenset({T})))
+    assert phones_only.mask_cached([text], cache)[0].text == "Karim a appelé Mme Vasquez au [TÉLÉPHONE]."
+    assert phones_only.masked_texts == 1
+    kept = _CountingPseudonymiser(PseudonymiserConfig(never_mask=("Karim",)))
+    assert kept.mask_cached([text], cache)[0].text == "Karim a appelé Mme [PERSONNE] au [TÉLÉPHONE]."
+    assert kept.masked_texts == 1
+    # the same configuration reads the cache, whatever the order of its categories or the process's string hashing
+    script = "from verbatim.nlp.pseudonymise import Pseudonymiser as P; print(P().cache_namespace)"
+    namespaces = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        for seed in ("1", "2", "3")
+    }  # fmt: skip
+    assert namespaces == {Pseudonymiser().cache_namespace}
+    same = _CountingPseudonymiser(PseudonymiserConfig(categories=frozenset(reversed(list(MaskCategory)))))
+    assert same.cache_namespace == Pseudonymiser().cache_namespace
+    assert same.mask_cached([text], cache)[0].counts["PERSONNE"] == 2
+    assert same.masked_texts == 0
+
+
+def test_a_run_killed_while_masking_keeps_the_batches_it_wrote(tmp_path: Path) -> None:
+    texts = [text for text, _ in load_gold()][:130]
+    path = tmp_path / "masks.sqlite"
+    with pytest.raises(RuntimeError, match="killed"):
+        _CountingPseudonymiser(fail_after=110).mask_cached(texts, MaskCache(path), write_every=50)
+    resumed = _CountingPseudonymiser()
+    assert resumed.mask_cached(texts, MaskCache(path)) == Pseudonymiser().mask_many(texts)
+    assert resumed.masked_texts == 130 - 100, "the two whole batches written before the crash are reused"
 
 
 def test_skipping_the_ner_changes_nothing(pseudonymiser: Pseudonymiser) -> None:

@@ -23,7 +23,7 @@ from verbatim.models.records import Answer, Excerpt
 from verbatim.nlp.cache import text_key
 from verbatim.nlp.encoders import EmbeddingCache, embed, make_encoder
 from verbatim.nlp.excerpts import ExcerptSplitter, SegmentCache
-from verbatim.nlp.pseudonymise import Pseudonymiser, PseudonymiserConfig
+from verbatim.nlp.pseudonymise import MaskCache, Pseudonymiser, PseudonymiserConfig
 
 
 def rate(n: int, seconds: float) -> str:
@@ -44,8 +44,12 @@ def pseudonymise_batch_task(texts: list[str], config: AnalyseConfig) -> tuple[li
             never_mask=tuple(settings.never_mask),
         )
     )
+    cache = MaskCache(config.cache_dir / "masks.sqlite")
     started = time.perf_counter()
-    masked = pseudonymiser.mask_many(texts)
+    try:
+        masked = pseudonymiser.mask_cached(texts, cache)
+    finally:
+        cache.close()
     counts: Counter[str] = Counter()
     for result in masked:
         counts.update(result.counts)

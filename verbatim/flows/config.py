@@ -63,7 +63,7 @@ class AnalyseConfig(BaseModel):
     )
     cache_dir: Path = Field(
         default_factory=cache_dir,
-        description="cache of embeddings and of excerpts with lemmas, keyed by text hashes (VERBATIM_DATA_DIR/cache)",
+        description="cache of masks, excerpts with lemmas and embeddings by text hash (VERBATIM_DATA_DIR/cache)",
     )
     n_process: int = Field(
         default=1,

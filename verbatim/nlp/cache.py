@@ -23,6 +23,11 @@ def text_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
+def fingerprint(*parts: str) -> str:
+    """A short hash of ``parts`` (rules' source, settings): part of a namespace, so that editing them starts afresh."""
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
 class KeyValueCache:
     """``(namespace, key) -> bytes`` in one SQLite table; one connection per thread."""
 

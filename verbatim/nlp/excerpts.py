@@ -31,7 +31,6 @@ afresh.
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
 import itertools
 import json
@@ -41,14 +40,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Token
-from spacy.util import get_package_version
 
 from verbatim.nlp import stopwords
-from verbatim.nlp.cache import KeyValueCache, text_key
-from verbatim.nlp.spacy_pipeline import DEFAULT_MODEL, load_pipeline
+from verbatim.nlp.cache import KeyValueCache, fingerprint, text_key
+from verbatim.nlp.spacy_pipeline import load_pipeline, pipeline_id
 from verbatim.nlp.stopwords import STOP_WORDS
 
 #: Parts of speech that carry the content of an excerpt. Proper nouns are kept: institutions and software
@@ -234,8 +231,7 @@ def segment_doc(doc: Doc, min_words: int = 3) -> list[Segment]:
 @functools.cache
 def _rules_fingerprint() -> str:
     """A hash of the splitting and lemma rules' source: editing them invalidates cached segments."""
-    source = inspect.getsource(sys.modules[__name__]) + inspect.getsource(stopwords)
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+    return fingerprint(inspect.getsource(sys.modules[__name__]) + inspect.getsource(stopwords))
 
 
 class SegmentCache:
@@ -304,11 +300,7 @@ class ExcerptSplitter:
     @property
     def cache_namespace(self) -> str:
         """What the segments depend on: the spaCy model and version, ``min_words`` and the rules' source."""
-        if self.nlp is not None:
-            model = f"{self.nlp.meta.get('lang')}_{self.nlp.meta.get('name')}-{self.nlp.meta.get('version')}"
-        else:
-            model = f"{DEFAULT_MODEL}-{get_package_version(DEFAULT_MODEL)}"
-        return f"{model}|spacy-{spacy.__version__}|min_words={self.min_words}|rules-{_rules_fingerprint()}"
+        return f"{pipeline_id(self.nlp)}|min_words={self.min_words}|rules-{_rules_fingerprint()}"
 
     def split_cached(
         self,

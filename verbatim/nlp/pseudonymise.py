@@ -31,19 +31,27 @@ says nothing, a lone word the NER calls a person is kept as a common word when a
 (plural, missing accents: "Demarches", "Aidants") or when the model's vocabulary writes it mostly in lower case
 ("Ordis", "Hotline"), unless its context makes it a name ("Kevin m'a appelé"); see
 ``Pseudonymiser._common_word_at_start``. The output is deterministic: same text and configuration, same masks.
+
+A re-run does not mask again: :meth:`Pseudonymiser.mask_cached` keeps each text's masks (offsets and categories,
+never the text nor what the masks cover) in a :class:`MaskCache`, keyed by the text's hash under a namespace naming
+the NER model, the configuration and these rules.
 """
 
 from __future__ import annotations
 
 import bisect
 import functools
+import inspect
 import itertools
+import json
 import math
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -51,6 +59,8 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from spacy.lang.fr.stop_words import STOP_WORDS
 
 from verbatim.errors import ConfigError
+from verbatim.nlp import mask_categories
+from verbatim.nlp.cache import KeyValueCache, fingerprint, text_key
 from verbatim.nlp.mask_categories import MaskCategory
 
 if TYPE_CHECKING:
@@ -59,6 +69,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Mask",
+    "MaskCache",
     "MaskCategory",
     "MaskedText",
     "Pseudonymiser",
@@ -107,6 +118,43 @@ class MaskedText:
     text: str
     masks: tuple[Mask, ...]
     counts: dict[str, int] = field(default_factory=dict)
+
+
+@functools.cache
+def _rules_fingerprint() -> str:
+    """A hash of the rules' source and lists: editing them invalidates cached masks."""
+    return fingerprint(
+        inspect.getsource(sys.modules[__name__]),
+        inspect.getsource(mask_categories),
+        *("\n".join(_read_resource(name)) for name in ("prenoms.txt", "never_mask.txt")),
+    )
+
+
+class MaskCache:
+    """Each text's masks on disk, keyed by the SHA-256 of the text: offsets and categories only, so that neither the
+    texts nor the personal data the masks cover are ever written there."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._store = KeyValueCache(path, "masks")
+
+    def get(self, namespace: str, keys: Sequence[bytes]) -> dict[bytes, tuple[Mask, ...]]:
+        found = self._store.get(namespace, keys)
+        return {
+            key: tuple(Mask(start, end, MaskCategory(category)) for start, end, category in json.loads(blob))
+            for key, blob in found.items()
+        }
+
+    def put(self, namespace: str, items: Iterable[tuple[bytes, Sequence[Mask]]]) -> None:
+        self._store.put(
+            namespace,
+            (
+                (key, json.dumps([[m.start, m.end, m.category.value] for m in masks], ensure_ascii=False).encode())
+                for key, masks in items
+            ),
+        )
+
+    def close(self) -> None:
+        self._store.close()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -627,7 +675,7 @@ class Pseudonymiser:
 
     def mask(self, text: str) -> MaskedText:
         """``text`` with each span of personal data replaced by ``[CATEGORY]``, e.g. ``[PERSONNE]``."""
-        return self._masked(text, self.find(text))
+        return self.masked(text, self.find(text))
 
     def mask_many(self, texts: Sequence[str], batch_size: int = 256) -> list[MaskedText]:
         """:meth:`mask` for many texts: same results, with the NER run in batches on the texts that need it.
@@ -645,8 +693,33 @@ class Pseudonymiser:
             if wanted:
                 pipe = self._get_nlp().pipe((works[i].text for i in wanted), batch_size=batch_size)
                 docs = dict(zip(wanted, pipe, strict=True))
-            results.extend(self._masked(work.text, self._finish(work, docs.get(i))) for i, work in enumerate(works))
+            results.extend(self.masked(work.text, self._finish(work, docs.get(i))) for i, work in enumerate(works))
         return results
+
+    @property
+    def cache_namespace(self) -> str:
+        """What the masks depend on: the NER model and its version, the configuration, these rules and lists."""
+        from verbatim.nlp.spacy_pipeline import pipeline_id
+
+        # the categories sorted: a frozenset's order changes with each process's string hashing
+        settings = self.config.model_dump(mode="json") | {"categories": sorted(self.config.categories)}
+        config = fingerprint(json.dumps(settings, sort_keys=True, ensure_ascii=False))
+        return f"{pipeline_id(self._nlp)}|config-{config}|rules-{_rules_fingerprint()}"
+
+    def mask_cached(self, texts: Sequence[str], cache: MaskCache, write_every: int = 2_048) -> list[MaskedText]:
+        """:meth:`mask_many`, masking only the texts the cache lacks, each distinct text once. New masks are
+        written every ``write_every`` texts, so a run stopped in the middle keeps what it did."""
+        namespace = self.cache_namespace
+        keys = [text_key(t) for t in texts]
+        known = cache.get(namespace, keys)
+        todo = {key: text for key, text in zip(keys, texts, strict=True) if key not in known}
+        todo_keys = list(todo)
+        for offset in range(0, len(todo_keys), write_every):
+            part = todo_keys[offset : offset + write_every]
+            found = [result.masks for result in self.mask_many([todo[key] for key in part])]
+            cache.put(namespace, zip(part, found, strict=True))
+            known.update(zip(part, found, strict=True))
+        return [self.masked(text, known[key]) for key, text in zip(keys, texts, strict=True)]
 
     # -- steps ------------------------------------------------------------------------------------------------
 
@@ -657,7 +730,8 @@ class Pseudonymiser:
             self._nlp = load_pipeline("ner")
         return self._nlp
 
-    def _masked(self, text: str, masks: list[Mask]) -> MaskedText:
+    def masked(self, text: str, masks: Sequence[Mask]) -> MaskedText:
+        """``text`` with ``masks`` (found in it by :meth:`find`) replaced by their placeholders."""
         pieces: list[str] = []
         position = 0
         counts = dict.fromkeys(self._count_keys, 0)

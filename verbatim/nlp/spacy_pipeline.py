@@ -13,6 +13,7 @@ from typing import Literal
 
 import spacy
 from spacy.language import Language
+from spacy.util import get_package_version
 
 from verbatim.errors import ConfigError
 
@@ -45,3 +46,13 @@ def load_pipeline(purpose: Purpose, model: str = DEFAULT_MODEL) -> Language:
     # Survey answers can be long (a few pages pasted in a text box): allow up to 2M characters.
     nlp.max_length = 2_000_000
     return nlp
+
+
+def pipeline_id(nlp: Language | None, model: str = DEFAULT_MODEL) -> str:
+    """The model, its version and spaCy's version: what a cached result of ``nlp`` depends on. With ``nlp`` None,
+    the installed ``model`` package's, without loading it."""
+    if nlp is not None:
+        name = f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}"
+    else:
+        name = f"{model}-{get_package_version(model)}"
+    return f"{name}|spacy-{spacy.__version__}"
