@@ -124,14 +124,20 @@ def local_cluster(config: ConfigT) -> Iterator[ConfigT]:
     if workers <= 1:
         yield config
         return
+    import dask
     from distributed import LocalCluster
     from prefect.client.orchestration import get_client
 
     env = {"PREFECT_API_URL": str(get_client(sync_client=True).api_url).rstrip("/")}
     get_run_logger().info("heavy steps on a local Dask cluster of %d worker processes", workers)
-    with LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, env=env, dashboard_address=None
-    ) as cluster:
+    # Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536, which also fixes glibc's mmap threshold: each
+    # array over 128 KiB is then mapped and unmapped afresh, and the encoder ran 30 % slower (bench-speed).
+    with (
+        dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}),
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, env=env, dashboard_address=None
+        ) as cluster,
+    ):
         yield config.model_copy(update={"dask_address": cluster.scheduler_address})
 
 
