@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 
@@ -128,6 +129,40 @@ def test_local_workers_keep_the_memory_allocator_s_defaults(
             return list(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values())
 
     assert workers_environment() == [None, None]
+
+
+def _task_runs(name: str) -> int:
+    from prefect import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+
+    with get_client(sync_client=True) as client:
+        return len(client.read_task_runs(task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_=name)), limit=200))
+
+
+@pytest.mark.slow
+def test_a_re_run_sends_no_cached_batch_to_the_workers(prefect_harness: None, tmp_path: Path) -> None:
+    first = analyse_survey(_config(tmp_path, workers=2))
+    before = {name: _task_runs(name) for name in ("pseudonymise batch", "split into excerpts", "embed excerpts")}
+    assert all(before.values()), "the first run's batches ran as tasks"
+    again = analyse_survey(_config(tmp_path, workers=2))
+    assert {name: _task_runs(name) for name in before} == before, "every batch was cached: no task, no worker"
+    for name in ("coded_excerpts.csv", "themes.csv", "answers.csv"):
+        a = (first.folder / name).read_text(encoding="utf-8").replace(first.run_id, "RUN")
+        assert (again.folder / name).read_text(encoding="utf-8").replace(again.run_id, "RUN") == a, name
+    # five answers of the first batch written otherwise: that batch alone goes to a worker, in each step
+    with SAMPLE.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter=";"))
+    for row in rows[:5]:
+        row["difficultes"] += " Et le réseau tombe souvent."
+    edited = tmp_path / "edited.csv"
+    with edited.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    analyse_survey(_config(tmp_path, workers=2, survey_file=edited))
+    after = {name: _task_runs(name) for name in before}
+    assert after["pseudonymise batch"] == before["pseudonymise batch"] + 1
+    assert after["split into excerpts"] == before["split into excerpts"] + 1
 
 
 def test_large_files_get_local_workers_by_default(tmp_path: Path) -> None:

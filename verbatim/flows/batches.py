@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 from prefect import get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 
 from verbatim.flows.assemble import build_excerpts
 from verbatim.flows.config import AnalyseConfig
 from verbatim.models.bulk import chunks
 from verbatim.models.records import Answer, Excerpt
-from verbatim.nlp.cache import text_key
+from verbatim.nlp.cache import ValueCache, text_key
 from verbatim.nlp.encoders import EmbeddingCache, embed, make_encoder
 from verbatim.nlp.excerpts import ExcerptSplitter, SegmentCache
 from verbatim.nlp.pseudonymise import MaskCache, Pseudonymiser, PseudonymiserConfig
@@ -32,18 +33,44 @@ def rate(n: int, seconds: float) -> str:
 
 batches = chunks  # the answers of a run in batches of ``batch_size``
 
+P = TypeVar("P")
+R = TypeVar("R")
 
-@task(name="pseudonymise batch", cache_policy=NO_CACHE)
-def pseudonymise_batch_task(texts: list[str], config: AnalyseConfig) -> tuple[list[str], dict[str, int]]:
-    """Mask personal data in a batch of answer texts; returns the masked texts and mask counts per category."""
+
+def map_parts(
+    parts: list[P], cached: Callable[[P], bool], submit: Callable[[P], PrefectFuture[R]], here: Callable[[P], R]
+) -> Iterator[R]:
+    """The result of each part, in order: parts whose every result the cache holds run ``here``, in the flow's own
+    process, while the others are ``submit``-ted to the task runner. A re-run whose batches are all cached sends
+    nothing to the workers, and does not wait for them to start (their imports and models: about 15 s)."""
+    futures = [None if cached(part) else submit(part) for part in parts]
+    for part, future in zip(parts, futures, strict=True):
+        yield here(part) if future is None else future.result()
+
+
+def stored_keys(cache: ValueCache, namespace: str, texts: Sequence[str]) -> set[bytes]:
+    """The hashes of those ``texts`` whose values ``cache`` holds under ``namespace``."""
+    try:
+        return cache.stored(namespace, [text_key(t) for t in texts])
+    finally:
+        cache.close()
+
+
+def make_pseudonymiser(config: AnalyseConfig) -> Pseudonymiser:
     settings = config.pseudonymisation
-    pseudonymiser = Pseudonymiser(
+    return Pseudonymiser(
         PseudonymiserConfig(
             categories=frozenset(settings.categories),
             extra_names=tuple(settings.extra_names),
             never_mask=tuple(settings.never_mask),
         )
     )
+
+
+@task(name="pseudonymise batch", cache_policy=NO_CACHE)
+def pseudonymise_batch_task(texts: list[str], config: AnalyseConfig) -> tuple[list[str], dict[str, int]]:
+    """Mask personal data in a batch of answer texts; returns the masked texts and mask counts per category."""
+    pseudonymiser = make_pseudonymiser(config)
     cache = MaskCache(config.cache_dir / "masks.sqlite")
     started = time.perf_counter()
     try:
@@ -84,8 +111,15 @@ def pseudonymise_answers(answers: list[Answer], config: AnalyseConfig) -> tuple[
     must never be stored before they are masked.
     """
     todo = [a.text for a in answers if a.status is None]
-    futures = pseudonymise_batch_task.map(batches(todo, config.batch_size), unmapped(config))
-    out, counts = with_masked_texts(answers, (future.result() for future in futures))
+    cache = MaskCache(config.cache_dir / "masks.sqlite")
+    known = stored_keys(cache, make_pseudonymiser(config).cache_namespace, todo)
+    results = map_parts(
+        batches(todo, config.batch_size),
+        lambda part: all(text_key(t) in known for t in part),
+        lambda part: pseudonymise_batch_task.submit(part, config),
+        lambda part: pseudonymise_batch_task.fn(part, config),
+    )
+    out, counts = with_masked_texts(answers, results)
     get_run_logger().info(
         "pseudonymised %d answers: %s",
         len(todo), ", ".join(f"{n} {c}" for c, n in sorted(counts.items()) if n) or "nothing to mask",
@@ -148,12 +182,18 @@ def split_answers(
     question_index: int, answers: list[Answer], config: AnalyseConfig
 ) -> tuple[list[Excerpt], list[Answer]]:
     """Excerpts with lemmas of one question's answers, batch by batch (a map over the task runner)."""
-    parts = batches(answers, config.batch_size)
-    split = split_task.map(question_index, parts, unmapped(config))
+    cache = SegmentCache(config.cache_dir / "segments.sqlite")
+    namespace = ExcerptSplitter(min_words=config.min_words).cache_namespace
+    known = stored_keys(cache, namespace, [a.text for a in answers])
+    split = map_parts(
+        batches(answers, config.batch_size),
+        lambda part: all(text_key(a.text) in known for a in part),
+        lambda part: split_task.submit(question_index, part, config),
+        lambda part: split_task.fn(question_index, part, config),
+    )
     excerpts: list[Excerpt] = []
     no_text: list[Answer] = []
-    for future in split:
-        batch_excerpts, batch_no_text = future.result()
+    for batch_excerpts, batch_no_text in split:
         excerpts.extend(batch_excerpts)
         no_text.extend(batch_no_text)
     return excerpts, no_text

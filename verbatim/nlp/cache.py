@@ -15,8 +15,9 @@ import hashlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def text_key(text: str) -> bytes:
@@ -61,17 +62,21 @@ class KeyValueCache:
 
     def get(self, namespace: str, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         """The stored values of those ``keys`` that are in the cache."""
+        return dict(self._select("key, value", namespace, keys))
+
+    def stored(self, namespace: str, keys: Sequence[bytes]) -> set[bytes]:
+        """Those ``keys`` that are in the cache (their values are not read)."""
+        return {key for (key,) in self._select("key", namespace, keys)}
+
+    def _select(self, columns: str, namespace: str, keys: Sequence[bytes]) -> Iterator[tuple[Any, ...]]:
         db = self.connection()
-        found: dict[bytes, bytes] = {}
         unique = list(dict.fromkeys(keys))
         for i in range(0, len(unique), 500):
             chunk = unique[i : i + 500]
-            rows = db.execute(
-                f"SELECT key, value FROM {self.table} WHERE namespace = ? AND key IN ({','.join('?' * len(chunk))})",
+            yield from db.execute(
+                f"SELECT {columns} FROM {self.table} WHERE namespace = ? AND key IN ({','.join('?' * len(chunk))})",
                 [namespace, *chunk],
             )
-            found.update(rows)
-        return found
 
     def put(self, namespace: str, items: Iterable[tuple[bytes, bytes]]) -> None:
         """Store ``(key, value)`` pairs in one transaction; keys already present keep their value."""
@@ -101,3 +106,16 @@ def _while_locked(action: Callable[[], object], seconds: float = 60.0) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+class ValueCache:
+    """A :class:`KeyValueCache` table behind a typed cache (masks, segments): what their values are is theirs."""
+
+    def __init__(self, path: Path | str, table: str) -> None:
+        self._store = KeyValueCache(path, table)
+
+    def stored(self, namespace: str, keys: Sequence[bytes]) -> set[bytes]:
+        return self._store.stored(namespace, keys)
+
+    def close(self) -> None:
+        self._store.close()

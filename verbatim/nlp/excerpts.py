@@ -44,7 +44,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from verbatim.nlp import stopwords
-from verbatim.nlp.cache import KeyValueCache, fingerprint, text_key
+from verbatim.nlp.cache import ValueCache, fingerprint, text_key
 from verbatim.nlp.spacy_pipeline import load_pipeline, pipeline_id
 from verbatim.nlp.stopwords import STOP_WORDS
 
@@ -234,14 +234,14 @@ def _rules_fingerprint() -> str:
     return fingerprint(inspect.getsource(sys.modules[__name__]) + inspect.getsource(stopwords))
 
 
-class SegmentCache:
+class SegmentCache(ValueCache):
     """Each answer's segments (offsets, lemmas, surfaces) on disk, keyed by the SHA-256 of its (masked) text.
 
     The answers' texts are not stored; the lemmas of their content words are (pseudonymised, as in the store).
     """
 
     def __init__(self, path: Path | str) -> None:
-        self._store = KeyValueCache(path, "segments")
+        super().__init__(path, "segments")
 
     def get(self, namespace: str, keys: Sequence[bytes]) -> dict[bytes, list[Segment]]:
         found = self._store.get(namespace, keys)
@@ -256,9 +256,6 @@ class SegmentCache:
             for parts in segments
         )
         self._store.put(namespace, zip(keys, blobs, strict=True))
-
-    def close(self) -> None:
-        self._store.close()
 
 
 class ExcerptSplitter:

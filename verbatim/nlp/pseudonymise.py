@@ -60,7 +60,7 @@ from spacy.lang.fr.stop_words import STOP_WORDS
 
 from verbatim.errors import ConfigError
 from verbatim.nlp import mask_categories
-from verbatim.nlp.cache import KeyValueCache, fingerprint, text_key
+from verbatim.nlp.cache import ValueCache, fingerprint, text_key
 from verbatim.nlp.mask_categories import MaskCategory
 
 if TYPE_CHECKING:
@@ -130,12 +130,12 @@ def _rules_fingerprint() -> str:
     )
 
 
-class MaskCache:
+class MaskCache(ValueCache):
     """Each text's masks on disk, keyed by the SHA-256 of the text: offsets and categories only, so that neither the
     texts nor the personal data the masks cover are ever written there."""
 
     def __init__(self, path: Path | str) -> None:
-        self._store = KeyValueCache(path, "masks")
+        super().__init__(path, "masks")
 
     def get(self, namespace: str, keys: Sequence[bytes]) -> dict[bytes, tuple[Mask, ...]]:
         found = self._store.get(namespace, keys)
@@ -152,9 +152,6 @@ class MaskCache:
                 for key, masks in items
             ),
         )
-
-    def close(self) -> None:
-        self._store.close()
 
 
 # --------------------------------------------------------------------------------------------------------------
