@@ -27,6 +27,7 @@ from verbatim.errors import VerbatimError
 from verbatim.flows.assemble import answer_outcomes, families_of, themes_and_codings
 from verbatim.flows.batches import embed_excerpts, pseudonymise_answers, split_answers
 from verbatim.flows.config import AnalyseConfig
+from verbatim.flows.params import as_is
 from verbatim.formats.run_folder import (
     answers_frame,
     coded_excerpts_frame,
@@ -240,7 +241,7 @@ def _analyse_question(
     ):
         vectors = embed_excerpts(excerpts, config)
     with clock.step(f"{question}: themes", question_step(config, question_index, "thèmes")):
-        fitted = themes_task(question, excerpts, vectors, config)
+        fitted = themes_task(question, as_is(excerpts), as_is(vectors), config)
     result.themes, result.codings = themes_and_codings(question, excerpts, fitted)
     result.families = families_of(question, fitted)
     coded, result.n_excerpts, result.answer_themes = answer_outcomes(analysed, excerpts, result.codings)

@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
 from verbatim.errors import ConfigError
+from verbatim.flows.params import as_is
 from verbatim.formats.exports import (
     DEFAULT_ATTRIBUTION,
     ExportFormat,
@@ -112,5 +113,5 @@ def export_run(config: ExportConfig) -> ExportResult:
     respondents table."""
     check_output(config.format, config.out, config.excel_fr, config.qdpx_sources)
     run = read_run_task(config)
-    files = write_export_task(run, config)
+    files = write_export_task(as_is(run), config)
     return ExportResult(config.run_id, str(config.format), files)

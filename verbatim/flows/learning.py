@@ -49,6 +49,7 @@ from verbatim.flows.analyse import (
 from verbatim.flows.assemble import answer_outcomes
 from verbatim.flows.batches import embed_excerpts, pseudonymise_answers, split_answers
 from verbatim.flows.config import AnalyseConfig
+from verbatim.flows.params import as_is
 from verbatim.models.analyses import AnalysisLog
 from verbatim.models.decisions import DecisionLog, QuestionState
 from verbatim.models.machine_codes import (
@@ -410,7 +411,7 @@ def _code_question(
         get_run_logger().warning("%s: no answer left to code after splitting", question)
         return result, [], {"method": "none", "training_examples": 0, "candidate_themes": 0}
     result.codings, result.themes, candidates, info = code_question_task(
-        store, config, question, excerpts, vectors, cache_dir
+        store, config, question, as_is(excerpts), as_is(vectors), cache_dir
     )
     result.families = codebook_families(store, config.codebook_run_id, question)
     coded, result.n_excerpts, result.answer_themes = answer_outcomes(analysed, excerpts, result.codings)
