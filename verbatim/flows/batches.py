@@ -219,7 +219,7 @@ def embed_excerpts(excerpts: list[Excerpt], config: AnalyseConfig) -> np.ndarray
     todo = list({key: text for key, text in zip(keys, texts, strict=True) if key not in known}.items())
     # Parts of half a batch: an excerpt embeds about three times faster than an answer is split, and with parts this
     # small the workers end together (24,718 excerpts in parts of 20,000 and 4,718 left one worker idle 37 s).
-    parts = batches(todo, max(1, config.batch_size // 2))
+    parts = batches(todo, config.batch_size // 2)  # batch_size >= 100
     futures: list[Any] = []
     if parts:  # all cached: nothing to send
         futures = list(embed_task.map([[text for _, text in part] for part in parts], unmapped(config)))

@@ -17,7 +17,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+V = TypeVar("V")
 
 
 def text_key(text: str) -> bytes:
@@ -27,6 +29,37 @@ def text_key(text: str) -> bytes:
 def fingerprint(*parts: str) -> str:
     """A short hash of ``parts`` (rules' source, settings): part of a namespace, so that editing them starts afresh."""
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def fill_missing(
+    texts: Sequence[str],
+    keys: Sequence[bytes],
+    known: dict[bytes, V],
+    compute: Callable[[list[str]], Iterable[V]],
+    save: Callable[[list[bytes], list[V]], None],
+    write_every: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[V]:
+    """The value of each text, in order: ``known`` (what a cache held), and the others computed once per distinct
+    text by one call of ``compute`` over them, its values taken as they come and ``save``-d every ``write_every``
+    texts, so a run stopped in the middle keeps what it did. ``progress(done, total)`` follows each save."""
+    todo: dict[bytes, str] = {}
+    for key, text in zip(keys, texts, strict=True):
+        if key not in known and key not in todo:
+            todo[key] = text
+    todo_keys = list(todo)
+    if progress is not None:
+        progress(0, len(todo_keys))
+    pending: list[bytes] = []
+    for done, (key, value) in enumerate(zip(todo_keys, compute(list(todo.values())), strict=True), 1):
+        known[key] = value
+        pending.append(key)
+        if len(pending) >= write_every or done == len(todo_keys):
+            save(pending, [known[k] for k in pending])
+            pending = []
+            if progress is not None:
+                progress(done, len(todo_keys))
+    return [known[k] for k in keys]
 
 
 class KeyValueCache:

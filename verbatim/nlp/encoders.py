@@ -24,14 +24,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from verbatim.errors import ConfigError
-from verbatim.nlp.cache import KeyValueCache, text_key
+from verbatim.nlp.cache import ValueCache, fill_missing, text_key
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -159,7 +159,7 @@ def make_encoder(spec: str) -> Encoder:
     raise ConfigError(f"unknown encoder '{spec}': use 'use' (default) or 'st:NAME_OR_PATH'")
 
 
-class EmbeddingCache:
+class EmbeddingCache(ValueCache):
     """Embeddings on disk, keyed by (encoder id, SHA-256 of the text): a re-run does not re-embed.
 
     A :class:`~verbatim.nlp.cache.KeyValueCache` (SQLite in WAL mode): safe when several runs share it, and a crash
@@ -167,7 +167,7 @@ class EmbeddingCache:
     """
 
     def __init__(self, path: Path | str) -> None:
-        self._store = KeyValueCache(path, "vectors")
+        super().__init__(path, "vectors")
         self.path = self._store.path
         self._adopt_old_layout()
 
@@ -185,12 +185,9 @@ class EmbeddingCache:
         found = self._store.get(encoder_id, keys)
         return {key: np.frombuffer(blob, dtype=np.float32) for key, blob in found.items()}
 
-    def put(self, encoder_id: str, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+    def put(self, encoder_id: str, keys: Sequence[bytes], vectors: Sequence[np.ndarray]) -> None:
         blobs = (np.ascontiguousarray(v, dtype=np.float32).tobytes() for v in vectors)
         self._store.put(encoder_id, zip(keys, blobs, strict=True))
-
-    def close(self) -> None:
-        self._store.close()
 
 
 def embed(
@@ -205,23 +202,17 @@ def embed(
     Identical texts are embedded once. ``progress(done, total)`` is called after each batch.
     """
     keys = [text_key(t) for t in texts]
-    known = cache.get(encoder.encoder_id, keys) if cache is not None else {}
-    todo: dict[bytes, str] = {}
-    for key, text in zip(keys, texts, strict=True):
-        if key not in known and key not in todo:
-            todo[key] = text
-    todo_keys = list(todo)
-    total = len(todo_keys)
-    if progress is not None:
-        progress(0, total)
-    for i in range(0, total, batch_size):
-        batch_keys = todo_keys[i : i + batch_size]
-        vectors = encoder.encode([todo[k] for k in batch_keys])
-        known.update(zip(batch_keys, vectors, strict=True))
+
+    def encode(todo: list[str]) -> Iterator[np.ndarray]:
+        for start in range(0, len(todo), batch_size):
+            yield from encoder.encode(todo[start : start + batch_size])
+
+    def save(done: list[bytes], vectors: list[np.ndarray]) -> None:
         if cache is not None:
-            cache.put(encoder.encoder_id, batch_keys, vectors)
-        if progress is not None:
-            progress(min(i + batch_size, total), total)
+            cache.put(encoder.encoder_id, done, vectors)
+
+    known = cache.get(encoder.encoder_id, keys) if cache is not None else {}
+    vectors = fill_missing(texts, keys, known, encode, save, batch_size, progress)
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
-    return np.vstack([known[k] for k in keys]).astype(np.float32, copy=False)
+    return np.vstack(vectors).astype(np.float32, copy=False)

@@ -44,7 +44,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from verbatim.nlp import stopwords
-from verbatim.nlp.cache import ValueCache, fingerprint, text_key
+from verbatim.nlp.cache import ValueCache, fill_missing, fingerprint, text_key
 from verbatim.nlp.spacy_pipeline import load_pipeline, pipeline_id
 from verbatim.nlp.stopwords import STOP_WORDS
 
@@ -313,24 +313,15 @@ class ExcerptSplitter:
         """
         namespace = self.cache_namespace
         keys = [text_key(t) for t in texts]
-        known = cache.get(namespace, keys)
-        todo: dict[bytes, str] = {}
-        for key, text in zip(keys, texts, strict=True):
-            if key not in known and key not in todo:
-                todo[key] = text
-        todo_keys = list(todo)
-        if progress is not None:
-            progress(0, len(todo_keys))
-        pending: list[bytes] = []
-        for done, (key, parts) in enumerate(zip(todo_keys, self.iter_split(list(todo.values())), strict=True), 1):
-            known[key] = parts
-            pending.append(key)
-            if len(pending) >= write_every or done == len(todo_keys):
-                cache.put(namespace, pending, [known[k] for k in pending])
-                pending = []
-                if progress is not None:
-                    progress(done, len(todo_keys))
-        return [known[k] for k in keys]
+        return fill_missing(
+            texts,
+            keys,
+            cache.get(namespace, keys),
+            self.iter_split,
+            lambda done, segments: cache.put(namespace, done, segments),
+            write_every,
+            progress,
+        )
 
 
 def query_lemmas(query: str) -> list[str]:

@@ -60,7 +60,7 @@ from spacy.lang.fr.stop_words import STOP_WORDS
 
 from verbatim.errors import ConfigError
 from verbatim.nlp import mask_categories
-from verbatim.nlp.cache import ValueCache, fingerprint, text_key
+from verbatim.nlp.cache import ValueCache, fill_missing, fingerprint, text_key
 from verbatim.nlp.mask_categories import MaskCategory
 
 if TYPE_CHECKING:
@@ -708,15 +708,20 @@ class Pseudonymiser:
         written every ``write_every`` texts, so a run stopped in the middle keeps what it did."""
         namespace = self.cache_namespace
         keys = [text_key(t) for t in texts]
-        known = cache.get(namespace, keys)
-        todo = {key: text for key, text in zip(keys, texts, strict=True) if key not in known}
-        todo_keys = list(todo)
-        for offset in range(0, len(todo_keys), write_every):
-            part = todo_keys[offset : offset + write_every]
-            found = [result.masks for result in self.mask_many([todo[key] for key in part])]
-            cache.put(namespace, zip(part, found, strict=True))
-            known.update(zip(part, found, strict=True))
-        return [self.masked(text, known[key]) for key, text in zip(keys, texts, strict=True)]
+
+        def find(todo: list[str]) -> Iterator[tuple[Mask, ...]]:
+            for offset in range(0, len(todo), write_every):
+                yield from (result.masks for result in self.mask_many(todo[offset : offset + write_every]))
+
+        masks = fill_missing(
+            texts,
+            keys,
+            cache.get(namespace, keys),
+            find,
+            lambda done, found: cache.put(namespace, zip(done, found, strict=True)),
+            write_every,
+        )
+        return [self.masked(text, found) for text, found in zip(texts, masks, strict=True)]
 
     # -- steps ------------------------------------------------------------------------------------------------
 
