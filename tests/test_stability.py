@@ -83,8 +83,9 @@ def survey_questions(splitter, use_encoder):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("question", ["difficultes", "idees"])
 def test_the_seed_moves_the_themes_little(survey_questions, question: str) -> None:  # type: ignore[no-untyped-def]
     """Only the seed changes: the themes of seeds 0, 1 and 2 agree (mean pairwise ARI) and their number stays
-    within 25% of the median. Measured over seeds 0-4 (see ``verbatim.nlp.themes``): mean pairwise ARI 0.80
-    (idees) and 0.78 (difficultes), no pair under 0.70; 18-21 and 16-18 themes. Asserted with a margin."""
+    within 25% of the median. Measured over seeds 0-4, 5-9 and 10-14 (see ``verbatim.nlp.themes``): mean pairwise
+    ARI 0.85-0.86 (idees) and 0.82-0.85 (difficultes), no pair under 0.72 in any of the three sets; 20-27 themes.
+    Asserted with a margin: seeds 0-2 here are other seeds on a machine whose vectors differ in their last bits."""
     import numpy as np
 
     from verbatim.nlp.themes import ThemeModel
@@ -92,7 +93,7 @@ def test_the_seed_moves_the_themes_little(survey_questions, question: str) -> No
     embeddings, lemmas, surfaces, texts, groups = survey_questions[question]
     models = [ThemeModel(seed=seed).fit(embeddings, lemmas, surfaces, texts, groups) for seed in SEEDS]
     aris = [adjusted_rand_score(a.labels_, b.labels_) for i, a in enumerate(models) for b in models[i + 1 :]]
-    assert np.mean(aris) >= 0.65, f"{question}: pairwise ARI {[round(a, 3) for a in aris]}"
+    assert np.mean(aris) >= 0.70, f"{question}: pairwise ARI {[round(a, 3) for a in aris]}"
     counts = [len(m.themes_) for m in models]
     median = float(np.median(counts))
     assert all(abs(c - median) <= 0.25 * median for c in counts), f"{question}: themes {counts}"

@@ -289,25 +289,27 @@ def test_labels_are_phrases_respondents_wrote(model: ThemeModel, difficultes: Ex
 def test_representative_quotes_say_something(model: ThemeModel, difficultes: Excerpts) -> None:
     """No quote of a handful of empty words ("Bref, c'est compliqué.", "Les difficultés sont nombreuses.") while the
     theme has enough excerpts that say something; measured at seed 42: 96 such excerpts in the themes, 6 of them were
-    quotes when quotes were ranked by centrality alone, 0 now."""
+    quotes when quotes were ranked by centrality alone, 0 now. A theme whose every excerpt says little ("Sans
+    mots-clés") can only be quoted by them."""
 
     def says_little(i: int) -> bool:
         return len(set(difficultes.lemmas[i])) < MIN_CONTENT_WORDS
 
     assert sum(says_little(i) for t in model.themes_ for i in t.members) >= 20, "the sample has empty phrases"
-    texts = {difficultes.texts[i] for t in model.themes_ for i in t.representatives}
     members: list[np.ndarray] = []
     quotes: list[np.ndarray] = []
-    assert not {"Bref, c’est compliqué.", "Les difficultés sont nombreuses."} & texts
+    mixed = 0  # themes with excerpts that say little and enough that say something
     for j, theme in enumerate(model.themes_):
         rich = [i for i in theme.members if not says_little(i)]
         if len(rich) >= len(theme.representatives):
+            mixed += len(rich) < len(theme.members)
             assert not [difficultes.texts[i] for i in theme.representatives if says_little(i)], theme.label
         # still central: near the theme's centre as its average excerpt (the quotes are also diverse)
         members.append(difficultes.embeddings[list(theme.members)] @ model.centroids_[j])
         quotes.append(difficultes.embeddings[list(theme.representatives)] @ model.centroids_[j])
         assert quotes[-1].mean() >= members[-1].mean() - 0.1, theme.label
     assert np.concatenate(quotes).mean() >= np.concatenate(members).mean() + 0.02
+    assert mixed >= 5, "themes where a quote could have said little"
 
 
 def test_the_granularity_is_reported(model: ThemeModel, difficultes: Excerpts) -> None:

@@ -46,7 +46,8 @@ cosine graph of 15 neighbours (computed once), :data:`CONSENSUS_EPOCHS` (200) ep
 HDBSCAN as above and the excerpts it leaves out join the theme whose centroid is nearest in that fit's coordinates;
 the co-association of two excerpts is the share of fits that put them together; average linkage over 1 minus it, cut
 where groups share a theme in at most half of the fits (:data:`CONSENSUS_CUT`), gives the themes, and a group
-smaller than the rule's ``min_cluster_size`` is left out (then placed as outliers are, below). If fewer than two
+smaller than half the rule's ``min_cluster_size`` (:data:`CONSENSUS_KEEP`, at least 5 excerpts) is left out (then
+placed as outliers are, below). If fewer than two
 themes remain, the first fit's own labelling is kept. Above :data:`CONSENSUS_SAMPLE` (3,000) excerpts the consensus
 is fitted on a seeded sample of that many (sizes scaled by the sample's share) and the other excerpts are placed as
 outliers are. A single fit with its own seed (``consensus_runs=1``) was what this module did before; a
@@ -54,18 +55,24 @@ outliers are. A single fit with its own seed (``consensus_runs=1``) was what thi
 
 Measured with seeds 0-4 (pairwise adjusted Rand index between the seeds' labellings, mean and minimum; themes): on
 the sample survey, ``difficultes`` (817 excerpts) went from 0.39 (min 0.23; 7-20 themes) with a single fit to 0.78
-(min 0.71; 16-18 themes), ``idees`` (755) from 0.50 (min 0.44; 17-21) to 0.80 (min 0.73; 18-21). In experiments on
-25 cached UMAP fits (500 epochs, before outliers are placed): 5 fits pooled gave 0.76-0.79, 8 fits 0.83-0.84,
-without filling the left-out excerpts 0.70-0.75; cutting at 0.4 or 0.3 instead of 0.5 did not do better on both
-questions. On the labelled corpora of ``bench/theme_quality.py`` (seeds 0-2), already stable with one fit, pairwise
-ARI went from 0.92 to 0.97 (MEL), 0.90 to 0.94 (SIB-200), 0.95 to 0.96 (wikit) and 0.97 to 0.99 (Grand Débat mix),
-and their agreement with the true labels held (ARI 0.323 -> 0.338 MEL, 0.390 -> 0.391 SIB-200, 0.609 -> 0.614 wikit,
-0.543 -> 0.539 Grand Débat mix; NMI 0.466 -> 0.493, 0.518 -> 0.520, 0.764 -> 0.768, 0.562 -> 0.562); coverage rose
-to 1.00 on all four. Time: ten fits of 200 epochs on at most 3,000 excerpts, on a graph computed once, cost less
-than one UMAP fit of 500 epochs on all excerpts with its own neighbour search: on 8,720 excerpts of a Grand Débat
-question one fit took 39 s of processor time against 73 s before (on a shared 2-core machine), with 46 themes
-instead of 33 (the sample's sizes are scaled from the rule's for 8,720, which HDBSCAN finds finer on the sparser
-sample).
+(min 0.71; 16-18 themes), ``idees`` (755) from 0.50 (min 0.44; 17-21) to 0.80 (min 0.73; 18-21). Keeping consensus
+groups from half the rule's size (:data:`CONSENSUS_KEEP`) instead of the whole size then gave, over seeds 0-4 and
+5-9: ``difficultes`` 0.799 (min 0.708) and 0.781 (0.723) -> 0.816 (0.727) and 0.818 (0.762), 18-21 -> 21-25 themes;
+``idees`` 0.816 (0.779) and 0.819 (0.793) -> 0.851 (0.800) and 0.858 (0.826), 18-22 -> 21-25 themes. Shares of 0.35,
+0.65 and 0.8 gave 0.840-0.843, 0.811-0.817 and 0.793-0.806 on ``difficultes``: the smaller the kept groups, the more
+stable and the more themes; half keeps the number of themes near the rule's. On the labelled corpora it changed
+nothing measurable (NMI, ARI and coverage at seed 42, the multi-theme check, stability over seeds 0-4 within 0.005).
+Earlier, in experiments on 25 cached UMAP fits (500 epochs, before outliers are placed): 5 fits pooled gave
+0.76-0.79, 8 fits 0.83-0.84, without filling the left-out excerpts 0.70-0.75; cutting at 0.4 or 0.3 instead of 0.5
+did not do better on both questions. On the labelled corpora of ``bench/theme_quality.py`` (seeds 0-2), already
+stable with one fit, pairwise ARI went from 0.92 to 0.97 (MEL), 0.90 to 0.94 (SIB-200), 0.95 to 0.96 (wikit) and
+0.97 to 0.99 (Grand Débat mix), and their agreement with the true labels held (ARI 0.323 -> 0.338 MEL, 0.390 ->
+0.391 SIB-200, 0.609 -> 0.614 wikit, 0.543 -> 0.539 Grand Débat mix; NMI 0.466 -> 0.493, 0.518 -> 0.520, 0.764 ->
+0.768, 0.562 -> 0.562); coverage rose to 1.00 on all four. Time: ten fits of 200 epochs on at most 3,000 excerpts,
+on a graph computed once, cost less than one UMAP fit of 500 epochs on all excerpts with its own neighbour search:
+on 8,720 excerpts of a Grand Débat question one fit took 39 s of processor time against 73 s before (on a shared
+2-core machine), with 46 themes instead of 33 (the sample's sizes are scaled from the rule's for 8,720, which
+HDBSCAN finds finer on the sparser sample).
 
 Outliers: an excerpt HDBSCAN leaves out joins its nearest theme (cosine similarity to the theme's centroid in
 embedding space) when it is at least as similar as the theme's own members are: the threshold is the lower Tukey
@@ -152,6 +159,10 @@ CONSENSUS_EPOCHS = 200
 #: Two excerpts share a consensus theme when, on average over the pair of groups, they shared a theme in more than
 #: this share of the fits (average linkage cut at ``1 - CONSENSUS_CUT``).
 CONSENSUS_CUT = 0.5
+#: A consensus group is a theme from this share of the granularity rule's ``min_cluster_size`` (at least 5 excerpts).
+#: Groups the fits agree on but that are smaller than one fit's themes were left out before, and which of them ended
+#: in the review queue or in a neighbour changed with the seed (see the module's measures).
+CONSENSUS_KEEP = 0.5
 
 
 def _min_df(n_docs: int) -> int:
@@ -494,7 +505,7 @@ class ConsensusClusterer:
             first = first or clusterer
             labelings.append(filled(clusterer.labels_, reduced))
         assert first is not None
-        labels = consensus_labels(labelings, preferred)
+        labels = consensus_labels(labelings, max(5, round(preferred * CONSENSUS_KEEP)))
         self.selection_ = first.selection_
         self.fit_themes_ = [_n_clusters(labelling) for labelling in labelings]
         if _n_clusters(labels) >= 2:
