@@ -3,7 +3,7 @@ one with every numeric library on one thread, one on two, each with caches of it
 (adjusted Rand index of the machine's codes, per question). Byte-identical output is only promised on one machine
 with one set of library versions (README); agreement across thread counts and processors is what must hold.
 
-Measured here: ARI 1.0 on both questions (17 and 19 themes either way)."""
+Measured here: ARI 1.0 on both questions (the same themes, bit for bit, either way)."""
 
 from __future__ import annotations
 
