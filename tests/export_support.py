@@ -13,6 +13,7 @@ import csv
 import functools
 import json
 import os
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -108,7 +109,13 @@ def make_decisions(store: Store, run_id: str) -> Decisions:
     d.recoded = state.excerpts_of(b)[:3]
     for e in d.recoded:
         log.decide(run_id, q, DecisionKind.RECODE, "bruno", excerpt_id=e, theme_id=b, to_theme_id=c)
-    d.rejected = state.excerpts_of(r)[:2]
+    # The first rejected excerpt is a whole answer: that answer is then queued, whatever the machine queued.
+    answer_of = {e.excerpt_id: e.respondent_id for e in store.excerpts(run_id) if e.question == q}
+    excerpts_per_answer = Counter(answer_of.values())
+    in_r = state.excerpts_of(r)
+    whole = [e for e in in_r if excerpts_per_answer[answer_of[e]] == 1]
+    assert whole, "a theme with an answer of one excerpt"
+    d.rejected = [whole[0], *[e for e in in_r if e != whole[0]][:1]]
     for e in d.rejected:
         log.decide(run_id, q, DecisionKind.REJECT, "bruno", excerpt_id=e, theme_id=r)
     d.merged_from, d.merged_into = m_from, m_into

@@ -126,9 +126,9 @@ def test_status_columns_say_where_each_answer_stands(reviewed: ReviewedRun, run:
     stored = {
         (a.question, a.respondent_id): (a.status, a.reason or "") for a in reviewed.store.answers(reviewed.run_id)
     }
+    counts = {s: 0 for s in STATUSES}
     for n, q in enumerate(QUESTIONS, start=1):
         themes = [c for c in rows[0] if c.startswith(f"q{n}_t")]
-        counts = {s: 0 for s in STATUSES}
         for r in rows:
             status, reason = r[f"q{n}_status"], r[f"q{n}_reason"]
             counts[status] += 1
@@ -141,11 +141,15 @@ def test_status_columns_say_where_each_answer_stands(reviewed: ReviewedRun, run:
                 has_theme = bool(current.get((q, r["respondent_id"])))
                 assert status == ("coded" if has_theme else "queued")
                 assert has_theme == any(r[c] == "1" for c in themes)
-        assert all(counts.values()), counts
-        assert sum(counts.values()) == len(rows)
+    assert all(counts.values()), counts  # every status is checked (the fixture queues an answer by rejecting it)
+    assert sum(counts.values()) == len(rows) * len(QUESTIONS)
     for e in run.question("difficultes").excerpts:  # answers coded by the machine whose excerpts were all rejected
         if e.excerpt_id in reviewed.decisions.rejected and not current.get(("difficultes", e.respondent_id)):
             assert next(r for r in rows if r["respondent_id"] == e.respondent_id)["q1_status"] == "queued"
+    (emptied,) = [
+        e.respondent_id for e in run.question("difficultes").excerpts if e.excerpt_id == reviewed.decisions.rejected[0]
+    ]
+    assert next(r for r in rows if r["respondent_id"] == emptied)["q1_status"] == "queued", "its one excerpt rejected"
 
 
 @pytest.mark.slow
