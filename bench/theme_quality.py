@@ -55,11 +55,12 @@ from sklearn.decomposition import LatentDirichletAllocation  # noqa: E402
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer  # noqa: E402
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  # noqa: E402
 
+from verbatim.nlp.clustering import QUEUE  # noqa: E402
 from verbatim.nlp.encoders import EmbeddingCache, USEEncoder, embed  # noqa: E402
 from verbatim.nlp.excerpts import ExcerptSplitter, content_lemmas  # noqa: E402
 from verbatim.nlp.labels import label_parts, written_in  # noqa: E402
 from verbatim.nlp.spacy_pipeline import load_pipeline  # noqa: E402
-from verbatim.nlp.themes import QUEUE, ThemeModel  # noqa: E402
+from verbatim.nlp.themes import ThemeModel  # noqa: E402
 
 SEED = 42
 GD_QUESTIONS = (31, 32, 33, 34, 35, 36)  # "éléments de satisfaction et/ou difficultés" with an administration

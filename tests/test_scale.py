@@ -14,10 +14,11 @@ from tests.conftest import SAMPLE
 from verbatim.flows.analyse import analyse_survey, local_cluster, task_runner_for
 from verbatim.flows.config import AnalyseConfig
 from verbatim.formats.survey import build_answers, read_survey
+from verbatim.nlp.clustering import QUEUE
 from verbatim.nlp.encoders import EmbeddingCache, USEEncoder, embed
 from verbatim.nlp.excerpts import ExcerptSplitter
 from verbatim.nlp.sampling import fit_themes, sample_indices
-from verbatim.nlp.themes import QUEUE, ThemeModel
+from verbatim.nlp.themes import ThemeModel
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ import pytest
 
 from tests.conftest import CORPORA
 from tests.excerpt_support import split_answers
-from verbatim.nlp.themes import QUEUE, ThemeModel
+from verbatim.nlp.clustering import QUEUE
+from verbatim.nlp.themes import ThemeModel
 
 pytestmark = pytest.mark.slow
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from verbatim.formats.survey import build_answers, read_survey
+from verbatim.nlp.clustering import MIN_EXCERPTS_TO_CLUSTER, QUEUE, AdaptiveClusterer, separation
 from verbatim.nlp.labels import (
     MIN_CONTENT_WORDS,
     WEAK_WORDS,
@@ -19,15 +20,11 @@ from verbatim.nlp.labels import (
 )
 from verbatim.nlp.stopwords import STOP_WORDS
 from verbatim.nlp.themes import (
-    MIN_EXCERPTS_TO_CLUSTER,
-    QUEUE,
-    AdaptiveClusterer,
     ThemeModel,
     candidate_sizes,
     clustering_space,
     lexical_coordinates,
     min_cluster_size_for,
-    separation,
 )
 
 from .conftest import SAMPLE
@@ -356,6 +353,16 @@ def test_same_seed_same_themes(model: ThemeModel, difficultes: Excerpts) -> None
     assert np.array_equal(again.labels_, model.labels_)
     assert np.array_equal(again.scores_, model.scores_)
     assert again.themes_ == model.themes_
+
+
+def test_the_consensus_fits_give_the_same_themes_in_worker_processes(model: ThemeModel, difficultes: Excerpts) -> None:
+    from verbatim.nlp.themes import PARALLEL_FITS_FROM
+
+    assert len(difficultes.texts) >= PARALLEL_FITS_FROM, "enough excerpts for the fits to run in two processes"
+    in_workers = _fit(difficultes, jobs=2)
+    assert np.array_equal(in_workers.labels_, model.labels_)
+    assert in_workers.themes_ == model.themes_
+    assert in_workers.granularity_ == model.granularity_
 
 
 def test_the_consensus_keeps_what_most_labelings_agree_on() -> None:

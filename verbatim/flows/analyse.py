@@ -154,7 +154,7 @@ def themes_task(question: str, excerpts: list[Excerpt], vectors: np.ndarray, con
     logger = get_run_logger()
     started = time.perf_counter()
     fitted = fit_themes(
-        ThemeModel(seed=config.seed, min_cluster_size=config.min_cluster_size),
+        ThemeModel(seed=config.seed, min_cluster_size=config.min_cluster_size, jobs=config.theme_jobs()),
         vectors,
         [e.lemmas for e in excerpts],
         [e.surfaces for e in excerpts],

@@ -83,7 +83,8 @@ class AnalyseConfig(BaseModel):
         ge=1,
         description="without dask_address, worker processes of a local Dask cluster for the heavy steps; 1 runs "
         f"them in the flow's process. Default: one per core (at most {MAX_LOCAL_WORKERS}) for survey files of "
-        f"{PARALLEL_FILE_BYTES // 2**20} MiB or more (a few thousand answers), else 1",
+        f"{PARALLEL_FILE_BYTES // 2**20} MiB or more (a few thousand answers), else 1. Also how many processes "
+        f"fit a question's themes at once (default: one per core, at most {MAX_LOCAL_WORKERS})",
     )
 
     analysis_id: str | None = Field(
@@ -104,6 +105,11 @@ class AnalyseConfig(BaseModel):
         except OSError:
             return 1
         return min(available_cores(), MAX_LOCAL_WORKERS) if large else 1
+
+    def theme_jobs(self) -> int:
+        """How many processes run the seeded fits of a question's theme consensus at once, in the flow's machine:
+        ``workers`` when given, else one per core (at most :data:`MAX_LOCAL_WORKERS`), whatever the file's size."""
+        return self.workers if self.workers is not None else min(available_cores(), MAX_LOCAL_WORKERS)
 
     @field_validator("questions", "attributes")
     @classmethod

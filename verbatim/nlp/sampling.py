@@ -15,9 +15,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from verbatim.nlp.clustering import QUEUE
 from verbatim.nlp.families import FittedFamily, fit_families
 from verbatim.nlp.jit_cache import keep_compiled_code
-from verbatim.nlp.themes import QUEUE, FittedTheme, ThemeModel, common_lemmas
+from verbatim.nlp.themes import FittedTheme, ThemeModel, common_lemmas
 
 DEFAULT_SAMPLE_SIZE = 20_000
 

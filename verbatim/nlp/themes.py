@@ -95,7 +95,6 @@ from __future__ import annotations
 
 import logging
 import math
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -105,15 +104,21 @@ import numpy as np
 from bertopic import BERTopic
 from bertopic.dimensionality import BaseDimensionalityReduction
 from bertopic.vectorizers import ClassTfidfTransformer
-from hdbscan import HDBSCAN
+from joblib import Parallel, delayed
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
-from sklearn.cluster import AgglomerativeClustering
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.metrics import silhouette_score
-from umap import UMAP
 
+from verbatim.nlp.clustering import (
+    MIN_EXCERPTS_TO_CLUSTER,
+    QUEUE,
+    SIZE_FACTORS,
+    AdaptiveClusterer,
+    labelled_fit,
+    n_clusters,
+    reducer,
+)
 from verbatim.nlp.encoders import unit_rows
 from verbatim.nlp.labels import (
     CENTRAL_EXCERPTS,
@@ -124,9 +129,6 @@ from verbatim.nlp.labels import (
     representatives,
 )
 
-QUEUE = -1
-MIN_EXCERPTS_TO_CLUSTER = 10
-
 
 def _quiet_custom_topics(record: logging.LogRecord) -> bool:
     """BERTopic warns that topics set by hand must come last in a pipeline: ours do, by design."""
@@ -136,14 +138,6 @@ def _quiet_custom_topics(record: logging.LogRecord) -> bool:
 logging.getLogger("BERTopic").addFilter(_quiet_custom_topics)
 #: Share of a question's excerpts above which a lemma is the question's subject rather than a theme's.
 COMMON_SHARE = 0.25
-#: Multiples of the rule's ``min_cluster_size`` among which the granularity is chosen (see the module's rule).
-SIZE_FACTORS = (1.0, 1.2, 1.4, 1.7, 2.0)
-#: A size other than the rule's is chosen only when its separation is higher by more than this share.
-RULE_MARGIN = 0.005
-#: A candidate granularity whose largest theme holds more than this share of the clustered excerpts is not chosen.
-MAX_THEME_SHARE = 0.5
-#: A labelling cut below a theme that swallowed too much is kept when it clusters this share of what it clustered.
-CUT_KEEPS = 0.75
 #: Weight of the excerpts' lemmas next to their embedding in the space UMAP reduces (see the module's rule).
 LEXICAL_WEIGHT = 0.5
 #: Dimensions of the lemmas' TF-IDF kept by the SVD (latent semantic analysis) before they join the embedding.
@@ -163,6 +157,9 @@ CONSENSUS_CUT = 0.5
 #: Groups the fits agree on but that are smaller than one fit's themes were left out before, and which of them ended
 #: in the review queue or in a neighbour changed with the seed (see the module's measures).
 CONSENSUS_KEEP = 0.5
+#: The consensus's fits run in ``jobs`` worker processes from this many points on; below, starting the workers
+#: costs more than it saves (see :class:`ConsensusClusterer`).
+PARALLEL_FITS_FROM = 600
 
 
 def _min_df(n_docs: int) -> int:
@@ -232,160 +229,10 @@ def common_lemmas(lemmas: Sequence[Sequence[str]], share: float = COMMON_SHARE) 
     return frozenset(w for w, count in df.items() if count > share * len(lemmas))
 
 
-def _n_clusters(labels: np.ndarray) -> int:
-    return len(set(labels.tolist()) - {QUEUE})
-
-
-def _largest_share(labels: np.ndarray) -> float:
-    """Share of the clustered points held by the largest theme (0 when none is clustered)."""
-    clustered = labels[labels != QUEUE]
-    return float(np.bincount(clustered).max() / len(clustered)) if len(clustered) else 0.0
-
-
 def candidate_sizes(n_excerpts: int) -> tuple[int, ...]:
     """The ``min_cluster_size`` values tried for ``n_excerpts`` excerpts: the rule's size times :data:`SIZE_FACTORS`."""
     base = min_cluster_size_for(n_excerpts)
     return tuple(sorted({max(5, round(base * f)) for f in SIZE_FACTORS}))
-
-
-def separation(X: np.ndarray, labels: np.ndarray, seed: int = 0, max_points: int = 5_000) -> float:
-    """How well HDBSCAN's themes stand apart, discounted by what it leaves out (see the module's rule).
-
-    The silhouette of the clustered points in the reduced space, times the share of points clustered. Above
-    ``max_points`` points the silhouette is estimated on a seeded sample of that many.
-    """
-    clustered = labels != QUEUE
-    if _n_clusters(labels) < 2 or clustered.sum() <= _n_clusters(labels):
-        return -1.0
-    n = int(clustered.sum())
-    sample = max_points if n > max_points else None
-    score = float(silhouette_score(X[clustered], labels[clustered], sample_size=sample, random_state=seed))
-    return score * float(clustered.mean())
-
-
-class AdaptiveClusterer:
-    """HDBSCAN with a choice of granularity and fallbacks, in the shape BERTopic expects (``fit`` sets ``labels_``).
-
-    Each size of ``min_cluster_size`` (one or several) is tried, with ``min_samples`` or, when it is ``None``, a
-    quarter of the size. The labelling with the best :func:`separation` wins (ties: the smaller size), except that
-    the ``preferred`` size (the rule's) is kept unless another beats it by more than ``margin`` (relative), and that
-    a size whose largest theme holds more than :data:`MAX_THEME_SHARE` of the clustered points is never chosen over
-    it. ``selection_`` keeps each candidate's score, ``chosen_`` the ``(min_cluster_size, min_samples)`` used.
-    """
-
-    def __init__(
-        self,
-        min_cluster_size: int | Sequence[int],
-        min_samples: int | None = None,
-        min_themes: int = 2,
-        max_agglomerative: int = 12,
-        seed: int = 0,
-        preferred: int | None = None,
-        margin: float = RULE_MARGIN,
-    ):
-        self.min_cluster_size = min_cluster_size
-        self.min_samples = min_samples
-        self.min_themes = min_themes
-        self.max_agglomerative = max_agglomerative
-        self.seed = seed
-        self.preferred = preferred
-        self.margin = margin
-
-    def _sizes(self) -> list[int]:
-        sizes = self.min_cluster_size
-        return [int(sizes)] if isinstance(sizes, int) else [int(s) for s in sizes]
-
-    def _hdbscan(self, X: np.ndarray, size: int, method: str, max_size: int = 0) -> tuple[np.ndarray, int]:
-        n = len(X)
-        size = min(size, max(2, n // 2))
-        samples = min(self.min_samples if self.min_samples is not None else max(2, size // 4), size)
-        model = HDBSCAN(
-            min_cluster_size=size,
-            min_samples=samples,
-            cluster_selection_method=method,
-            max_cluster_size=max_size,
-            core_dist_n_jobs=1,
-        )
-        return np.asarray(model.fit(X).labels_, dtype=int), samples
-
-    def _eom(self, X: np.ndarray, size: int) -> tuple[np.ndarray, int]:
-        """HDBSCAN's "excess of mass" labelling at ``size``, unless it lets one theme swallow more than
-        :data:`MAX_THEME_SHARE` of the clustered points: then the same tree is cut below that theme (HDBSCAN's
-        ``max_cluster_size``), and the cut is kept when it still clusters :data:`CUT_KEEPS` of those points (a
-        theme with no sub-themes is not cut into noise)."""
-        labels, samples = self._hdbscan(X, size, "eom")
-        if _largest_share(labels) <= MAX_THEME_SHARE:
-            return labels, samples
-        clustered = int((labels != QUEUE).sum())
-        cut, _ = self._hdbscan(X, size, "eom", max_size=max(size + 1, int(MAX_THEME_SHARE * clustered)))
-        if _n_clusters(cut) >= self.min_themes and (cut != QUEUE).sum() >= CUT_KEEPS * clustered:
-            return cut, samples
-        return labels, samples
-
-    def fit(self, X: np.ndarray, y: Any = None) -> AdaptiveClusterer:
-        n = len(X)
-        sizes = self._sizes()
-        self.selection_: list[dict[str, float | int]] = []
-        if n < MIN_EXCERPTS_TO_CLUSTER:
-            self.labels_, self.method_, self.chosen_ = np.zeros(n, dtype=int), "single", (sizes[0], 0)
-            return self
-        best: tuple[float, np.ndarray, int, int] | None = None
-        preferred: tuple[float, np.ndarray, int, int] | None = None
-        for size in sizes:
-            labels, samples = self._eom(X, size)
-            if _n_clusters(labels) < self.min_themes:
-                continue
-            largest = _largest_share(labels)
-            score = separation(X, labels, self.seed) if len(sizes) > 1 else 0.0
-            self.selection_.append(
-                {
-                    "min_cluster_size": size,
-                    "themes": _n_clusters(labels),
-                    "largest": round(largest, 3),
-                    "score": round(score, 4),
-                }
-            )
-            if largest > MAX_THEME_SHARE and size != self.preferred and len(sizes) > 1:
-                continue
-            if best is None or score > best[0]:
-                best = (score, labels, size, samples)
-            if size == self.preferred:
-                preferred = (score, labels, size, samples)
-        if best is not None and preferred is not None and best[0] <= preferred[0] + self.margin * abs(preferred[0]):
-            best = preferred
-        if best is not None:
-            self.labels_, self.method_, self.chosen_ = best[1], "hdbscan-eom", (best[2], best[3])
-            return self
-        base = self.preferred if self.preferred in sizes else sizes[0]
-        labels, samples = self._hdbscan(X, base, "leaf")
-        if _n_clusters(labels) >= self.min_themes:
-            self.labels_, self.method_, self.chosen_ = labels, "hdbscan-leaf", (base, samples)
-            return self
-        self.labels_, self.method_, self.chosen_ = self._agglomerative(X), "agglomerative", (base, 0)
-        return self
-
-    def _agglomerative(self, X: np.ndarray) -> np.ndarray:
-        best_labels, best_score = np.zeros(len(X), dtype=int), -1.0
-        for k in range(2, max(2, min(self.max_agglomerative, len(X) // 5)) + 1):
-            labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(X)
-            score = float(silhouette_score(X, labels))
-            if score > best_score:
-                best_labels, best_score = labels, score
-        return np.asarray(best_labels, dtype=int)
-
-
-def reducer(n: int, n_neighbors: int, n_components: int, seed: int, **options: Any) -> UMAP:
-    """UMAP as the themes use it on ``n`` points (cosine, ``min_dist`` 0, a spectral start from 50 points, the
-    neighbours and dimensions bounded by ``n``); ``options`` add to it (the consensus's epochs and shared graph)."""
-    return UMAP(
-        n_neighbors=max(2, min(n_neighbors, n - 1)),
-        n_components=max(2, min(n_components, n - 2)),
-        min_dist=0.0,
-        metric="cosine",
-        init="spectral" if n >= 50 else "random",
-        random_state=seed,
-        **options,
-    )
 
 
 def nearest_neighbours(X: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
@@ -406,19 +253,6 @@ def nearest_neighbours(X: np.ndarray, k: int, block: int = 2048) -> tuple[np.nda
         found[:, 0] = 1.0
         distances[start : start + block] = np.clip(1.0 - found, 0.0, 2.0)
     return indices, distances
-
-
-def filled(labels: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """``labels`` with every point left out given the theme whose centroid (in ``X``) is nearest."""
-    themes = sorted(set(labels.tolist()) - {QUEUE})
-    out = labels == QUEUE
-    if not themes or not out.any():
-        return labels
-    centroids = np.vstack([X[labels == t].mean(axis=0) for t in themes])
-    distances = ((X[out][:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
-    result = labels.copy()
-    result[out] = np.asarray(themes)[np.argmin(distances, axis=1)]
-    return result
 
 
 def co_association(labelings: Sequence[np.ndarray]) -> np.ndarray:
@@ -456,7 +290,9 @@ class ConsensusClusterer:
     ``fit`` takes the clustering space itself (BERTopic is given no reduction of its own) and sets ``labels_``,
     ``method_``, ``chosen_`` and ``selection_`` (the first fit's candidates) like :class:`AdaptiveClusterer`.
     Above ``sample`` points the consensus is fitted on a seeded sample and the others are left out (``QUEUE``), for
-    the model to place as it places outliers.
+    the model to place as it places outliers. ``jobs`` worker processes run the fits at once when there are
+    :data:`PARALLEL_FITS_FROM` points or more to fit (joblib's reusable pool); each fit has its own seed, so the
+    themes are the same whatever ``jobs``.
     """
 
     def __init__(
@@ -470,6 +306,7 @@ class ConsensusClusterer:
         n_neighbors: int = 15,
         n_components: int = 5,
         epochs: int = CONSENSUS_EPOCHS,
+        jobs: int = 1,
     ):
         self.sizes = sizes
         self.preferred = preferred
@@ -480,6 +317,7 @@ class ConsensusClusterer:
         self.n_neighbors = n_neighbors
         self.n_components = n_components
         self.epochs = epochs
+        self.jobs = jobs
 
     def fit(self, X: np.ndarray, y: Any = None) -> ConsensusClusterer:
         n = len(X)
@@ -494,21 +332,24 @@ class ConsensusClusterer:
         neighbours = max(2, min(self.n_neighbors, m - 1))
         knn = nearest_neighbours(points, neighbours)
         seeds = np.random.SeedSequence(self.seed).generate_state(self.runs).tolist()
-        labelings, first = [], None
-        for run_seed in seeds:
-            with warnings.catch_warnings():  # no search index: these fits never transform new points
-                warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
-                umap = reducer(m, neighbours, self.n_components, int(run_seed), n_epochs=self.epochs,
-                               precomputed_knn=(knn[0], knn[1], None))  # fmt: skip
-                reduced = umap.fit_transform(points)
-            clusterer = AdaptiveClusterer(sizes, self.min_samples, seed=self.seed, preferred=preferred).fit(reduced)
-            first = first or clusterer
-            labelings.append(filled(clusterer.labels_, reduced))
-        assert first is not None
+        jobs = self.jobs if m >= PARALLEL_FITS_FROM else 1
+        results = Parallel(n_jobs=jobs)(
+            delayed(labelled_fit)(
+                points,
+                knn,
+                int(run_seed),
+                AdaptiveClusterer(sizes, self.min_samples, seed=self.seed, preferred=preferred),
+                self.n_components,
+                self.epochs,
+            )
+            for run_seed in seeds
+        )
+        labelings = [labels for labels, _ in results]
+        first = results[0][1]
         labels = consensus_labels(labelings, max(5, round(preferred * CONSENSUS_KEEP)))
         self.selection_ = first.selection_
-        self.fit_themes_ = [_n_clusters(labelling) for labelling in labelings]
-        if _n_clusters(labels) >= 2:
+        self.fit_themes_ = [n_clusters(labelling) for labelling in labelings]
+        if n_clusters(labels) >= 2:
             samples = self.min_samples if self.min_samples is not None else max(2, preferred // 4)
             self.method_, self.chosen_ = "consensus", (preferred, samples)
         else:  # no theme shared by most fits: the first fit's own labelling and fallbacks
@@ -556,6 +397,7 @@ class ThemeModel:
         outlier_quantile: float | None = None,
         lexical_weight: float = LEXICAL_WEIGHT,
         consensus_runs: int = CONSENSUS_RUNS,
+        jobs: int = 1,
     ) -> None:
         self.seed = seed
         self.min_cluster_size = min_cluster_size
@@ -567,6 +409,7 @@ class ThemeModel:
         self.outlier_quantile = outlier_quantile
         self.lexical_weight = lexical_weight
         self.consensus_runs = consensus_runs
+        self.jobs = jobs
 
     # -- fitting -------------------------------------------------------------------------------------------------
     def _clusterer(self, n: int) -> AdaptiveClusterer | ConsensusClusterer:
@@ -581,6 +424,7 @@ class ThemeModel:
                 runs=self.consensus_runs,
                 n_neighbors=self.n_neighbors,
                 n_components=self.n_components,
+                jobs=self.jobs,
             )
         return AdaptiveClusterer(
             candidate_sizes(n), self.min_samples, seed=self.seed, preferred=min_cluster_size_for(n)
