@@ -14,7 +14,10 @@
   the seed move it moved the themes of the sample survey a lot (the consensus below, before it filled the left-out
   excerpts: mean pairwise ARI 0.53 and 0.63 on the two questions with the run's seed here, 0.71 and 0.75 without).
 * A consensus of :data:`CONSENSUS_RUNS` (10) seeded UMAP fits reduces them (:class:`ConsensusClusterer`, rule
-  below); the run's seed draws their seeds, so the run stays deterministic (UMAP then runs on one thread).
+  below); the run's seed draws their seeds, so the run stays deterministic (UMAP then runs on one thread). The fits
+  run in ``jobs`` worker processes at once from :data:`PARALLEL_FITS_FROM` excerpts on (one fit:
+  :func:`verbatim.nlp.clustering.labelled_fit`); on 2 cores the consensus of a 13,177-excerpt question took 12.3 s
+  in two processes against 23.0 s in one, with the same themes.
 * In each fit, :class:`AdaptiveClusterer` finds the themes with HDBSCAN, choosing its granularity among a few sizes
   around the rule below, and falls back when the data gives too few themes.
 * c-TF-IDF over content lemmas (``CountVectorizer`` on lemmas and lemma pairs, ``reduce_frequent_words``) gives
