@@ -188,6 +188,9 @@ def test_cached_split_is_the_split_and_a_re_run_splits_nothing(splitter: Excerpt
     again = _CountingSplitter(splitter.nlp)
     assert again.split_cached(texts, SegmentCache(tmp_path / "segments.sqlite")) == segments
     assert again.split_texts == 0
+    unloaded = ExcerptSplitter()  # a new process's splitter, its pipeline not loaded yet
+    assert unloaded.split_cached(texts, SegmentCache(tmp_path / "segments.sqlite")) == segments
+    assert unloaded.nlp is None, "a re-run whose answers are all cached does not load spaCy (2.5 s)"
 
 
 def test_cache_namespace_follows_model_and_rules(splitter: ExcerptSplitter, tmp_path: Path) -> None:

@@ -50,6 +50,8 @@ def fill_missing(
     todo_keys = list(todo)
     if progress is not None:
         progress(0, len(todo_keys))
+    if not todo_keys:  # zip's strict check would start ``compute`` (and load its model) for nothing
+        return [known[k] for k in keys]
     pending: list[bytes] = []
     for done, (key, value) in enumerate(zip(todo_keys, compute(list(todo.values())), strict=True), 1):
         known[key] = value
