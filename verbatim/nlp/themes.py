@@ -131,6 +131,7 @@ from verbatim.nlp.labels import (
     phrase_labels,
     representatives,
 )
+from verbatim.nlp.phrases import load_parser_in_background
 
 
 def _quiet_custom_topics(record: logging.LogRecord) -> bool:
@@ -476,6 +477,8 @@ class ThemeModel:
         embeddings = np.asarray(embeddings, dtype=np.float32)
         n_clusterable = n if n >= MIN_EXCERPTS_TO_CLUSTER else 0
         if n_clusterable:
+            if self.jobs > 1 and n >= PARALLEL_FITS_FROM and not self.min_cluster_size:
+                load_parser_in_background()  # while the fits run in worker processes; the labels need it
             topic_model = self._bertopic(n, sum(1 for d in docs if d))
             space = clustering_space(embeddings, docs, self.seed, self.lexical_weight)
             raw = np.asarray(topic_model.fit_transform(docs, space)[0], dtype=int)
