@@ -45,7 +45,8 @@ WorkersOption = Annotated[
     typer.Option(
         "--workers",
         min=1,
-        help="local worker processes for the heavy steps (default: one per core for files of 1 MiB or more)",
+        help="local worker processes for the heavy steps (default: one per core for files of 1 MiB or more) and "
+        "for the themes' consensus fits (default: one per core)",
     ),
 ]
 
