@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.concurrency import errors_of_concurrent_calls
 from verbatim.nlp.excerpts import content_lemmas
 from verbatim.nlp.labels import fallback_label, label_parts, phrase_labels, plain, written_in
 from verbatim.nlp.phrases import excerpt_phrases
@@ -119,3 +120,15 @@ def test_a_theme_without_phrases_is_named_by_its_first_words() -> None:
     assert fallback_label("Je ne sais pas quoi dire de plus sur") == "Je ne sais pas quoi dire"
     assert fallback_label("Non, pas de") == "Sans mots-clés"
     assert written_in("zones blanches", ["Les ZONES   Blanches"]) and not written_in("zone", ["zones"])
+
+
+def test_a_pipeline_two_threads_ask_for_at_once_is_loaded_once() -> None:
+    """The themes load the parser in the background while the labels may ask for it: they share one load."""
+    import importlib
+
+    import verbatim.nlp.spacy_pipeline as pipeline
+
+    importlib.reload(pipeline)  # a process that has loaded nothing yet
+    loaded: list[object] = []
+    errors = errors_of_concurrent_calls(lambda purpose: loaded.append(pipeline.load_pipeline(purpose)), ["parse"] * 2)
+    assert not errors and len(loaded) == 2 and loaded[0] is loaded[1]

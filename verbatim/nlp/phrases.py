@@ -25,7 +25,6 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from spacy.language import Language
 from spacy.tokens import Doc, Token
 
 from verbatim.nlp.excerpts import masked_spans, token_lemma
@@ -213,20 +212,13 @@ def phrases_of(doc: Doc) -> tuple[Phrase, ...]:
 
 _cache: dict[str, tuple[Phrase, ...]] = {}
 _lock = threading.Lock()
-_loading = threading.Lock()
-
-
-def parser() -> Language:
-    """The pipeline with the parser, loaded once per process; a load under way in another thread is awaited, not
-    repeated."""
-    with _loading:
-        return load_pipeline("parse")
 
 
 def load_parser_in_background() -> None:
-    """Start loading :func:`parser` in a thread: for a process that meanwhile waits on others (the themes' fits in
-    worker processes), so that the labels do not wait for it afterwards."""
-    threading.Thread(target=parser, name="load-parser", daemon=True).start()
+    """Start loading the parser pipeline in a thread: for a process that meanwhile waits on others (the themes' fits
+    in worker processes), so that the labels do not wait for it afterwards (a later ``load_pipeline("parse")``
+    waits for this load rather than repeating it)."""
+    threading.Thread(target=load_pipeline, args=("parse",), name="load-parser", daemon=True).start()
 
 
 def excerpt_phrases(texts: Iterable[str]) -> list[tuple[Phrase, ...]]:
@@ -236,7 +228,7 @@ def excerpt_phrases(texts: Iterable[str]) -> list[tuple[Phrase, ...]]:
         missing = list(dict.fromkeys(t for t in texts if t not in _cache))
     parsed: dict[str, tuple[Phrase, ...]] = {}
     if missing:
-        nlp = parser()
+        nlp = load_pipeline("parse")
         parsed = {
             t: phrases_of(doc) for t, doc in zip(missing, nlp.pipe([t[:MAX_CHARS] for t in missing]), strict=True)
         }

@@ -9,6 +9,7 @@ the few most central excerpts of each theme (``verbatim.nlp.phrases``) with the 
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Literal
 
 import spacy
@@ -31,9 +32,20 @@ _EXCLUDE: dict[Purpose, tuple[str, ...]] = {
 }
 
 
+_loading = threading.Lock()
+
+
 @functools.cache
 def load_pipeline(purpose: Purpose, model: str = DEFAULT_MODEL) -> Language:
-    """Return the French pipeline for ``purpose``, loaded on first call and shared afterwards."""
+    """Return the French pipeline for ``purpose``, loaded on first call and shared afterwards. One load at a time:
+    a thread that asks while another loads it (the themes load the parser in the background) waits for that load
+    instead of loading it again."""
+    with _loading:
+        return _load(purpose, model)
+
+
+@functools.cache
+def _load(purpose: Purpose, model: str) -> Language:
     try:
         nlp = spacy.load(model, exclude=list(_EXCLUDE[purpose]))
     except OSError as exc:  # the model package is missing
