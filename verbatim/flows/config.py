@@ -24,6 +24,11 @@ PARALLEL_FILE_BYTES = 2**20
 MAX_LOCAL_WORKERS = 4
 
 
+def one_per_core() -> int:
+    """Processes that use each core once: the cores this process may use, at most :data:`MAX_LOCAL_WORKERS`."""
+    return min(available_cores(), MAX_LOCAL_WORKERS)
+
+
 class PseudonymisationConfig(BaseModel):
     """What to mask in answers before anything is stored (see ``verbatim.nlp.pseudonymise``)."""
 
@@ -104,12 +109,12 @@ class AnalyseConfig(BaseModel):
             large = self.survey_file.stat().st_size >= PARALLEL_FILE_BYTES
         except OSError:
             return 1
-        return min(available_cores(), MAX_LOCAL_WORKERS) if large else 1
+        return one_per_core() if large else 1
 
     def theme_jobs(self) -> int:
         """How many processes run the seeded fits of a question's theme consensus at once, in the flow's machine:
         ``workers`` when given, else one per core (at most :data:`MAX_LOCAL_WORKERS`), whatever the file's size."""
-        return self.workers if self.workers is not None else min(available_cores(), MAX_LOCAL_WORKERS)
+        return self.workers if self.workers is not None else one_per_core()
 
     @field_validator("questions", "attributes")
     @classmethod

@@ -323,6 +323,10 @@ class ConsensusClusterer:
         self.epochs = epochs
         self.jobs = jobs
 
+    def jobs_for(self, n: int) -> int:
+        """Processes that run the fits on ``n`` points: ``jobs`` from :data:`PARALLEL_FITS_FROM` points to fit on."""
+        return self.jobs if min(n, self.sample) >= PARALLEL_FITS_FROM else 1
+
     def fit(self, X: np.ndarray, y: Any = None) -> ConsensusClusterer:
         n = len(X)
         picked = np.arange(n)
@@ -336,8 +340,7 @@ class ConsensusClusterer:
         neighbours = max(2, min(self.n_neighbors, m - 1))
         knn = nearest_neighbours(points, neighbours)
         seeds = np.random.SeedSequence(self.seed).generate_state(self.runs).tolist()
-        jobs = self.jobs if m >= PARALLEL_FITS_FROM else 1
-        results = Parallel(n_jobs=jobs)(
+        results = Parallel(n_jobs=self.jobs_for(n))(
             delayed(labelled_fit)(
                 points,
                 knn,
@@ -477,12 +480,12 @@ class ThemeModel:
         embeddings = np.asarray(embeddings, dtype=np.float32)
         n_clusterable = n if n >= MIN_EXCERPTS_TO_CLUSTER else 0
         if n_clusterable:
-            if self.jobs > 1 and n >= PARALLEL_FITS_FROM and not self.min_cluster_size:
-                load_parser_in_background()  # while the fits run in worker processes; the labels need it
             topic_model = self._bertopic(n, sum(1 for d in docs if d))
+            clusterer = topic_model.hdbscan_model
+            if isinstance(clusterer, ConsensusClusterer) and clusterer.jobs_for(n) > 1:
+                load_parser_in_background()  # while the fits run in worker processes; the labels need it
             space = clustering_space(embeddings, docs, self.seed, self.lexical_weight)
             raw = np.asarray(topic_model.fit_transform(docs, space)[0], dtype=int)
-            clusterer = topic_model.hdbscan_model
             self.granularity_ = {
                 "min_cluster_size": clusterer.chosen_[0],
                 "min_samples": clusterer.chosen_[1],
