@@ -193,7 +193,7 @@ def run_steps(config: AnalyseConfig, steps: Steps) -> dict[str, Any]:
 
         items = []
         with steps.step("model themes", items):
-            model = analyse.themes_task.fn(question, excerpts, vectors, config)
+            model, _ = analyse.themes_task.fn(question, excerpts, vectors, config)
             items[:] = [len(excerpts), "excerpts"]
 
         items = []

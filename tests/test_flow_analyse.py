@@ -141,13 +141,27 @@ def test_manifest_records_what_makes_the_run_reproducible(first_run: RunResult) 
     assert manifest["masks"]["EMAIL"] >= 2 and manifest["masks"]["TÉLÉPHONE"] >= 2
 
 
-def test_same_seed_gives_identical_files(first_run: RunResult, workdir: Path) -> None:
-    second = analyse_survey(_config(workdir))
-    assert second.run_id != first_run.run_id
+def _same_files(one: RunResult, two: RunResult) -> None:
+    assert two.run_id != one.run_id
     for name in ("coded_excerpts.csv", "themes.csv", "answers.csv"):
-        a = (first_run.folder / name).read_text(encoding="utf-8")
-        b = (second.folder / name).read_text(encoding="utf-8")
-        assert a.replace(first_run.run_id, "RUN") == b.replace(second.run_id, "RUN"), name
+        a = (one.folder / name).read_text(encoding="utf-8")
+        b = (two.folder / name).read_text(encoding="utf-8")
+        assert a.replace(one.run_id, "RUN") == b.replace(two.run_id, "RUN"), name
+
+
+def test_a_re_run_reads_its_themes_from_the_cache(first_run: RunResult, workdir: Path) -> None:
+    second = analyse_survey(_config(workdir))
+    _same_files(first_run, second)
+    assert not any(first_run.manifest["counts"][q]["themes_from_cache"] for q in QUESTIONS)
+    assert all(second.manifest["counts"][q]["themes_from_cache"] for q in QUESTIONS)
+
+
+def test_same_seed_gives_identical_files(first_run: RunResult, workdir: Path, tmp_path: Path) -> None:
+    """The themes fitted again (only the other caches kept, so the vectors are the same) give the same files."""
+    shutil.copytree(workdir / "cache", tmp_path / "cache", ignore=shutil.ignore_patterns("themes.sqlite*"))
+    second = analyse_survey(_config(workdir, cache_dir=tmp_path / "cache"))
+    assert not any(second.manifest["counts"][q]["themes_from_cache"] for q in QUESTIONS)
+    _same_files(first_run, second)
 
 
 def test_windows_1252_export_and_st_encoder(prefect_harness: None, tmp_path: Path) -> None:

@@ -40,7 +40,8 @@ from verbatim.models.analyses import AnalysisLog
 from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Family, Respondent, Theme
 from verbatim.models.store import Store
 from verbatim.nlp.encoders import make_encoder
-from verbatim.nlp.sampling import SampledFit, fit_themes
+from verbatim.nlp.fit_cache import FitCache, fit_themes_cached
+from verbatim.nlp.sampling import SampledFit
 from verbatim.nlp.themes import ThemeModel
 
 PACKAGES = (
@@ -60,6 +61,7 @@ class QuestionResult:
     n_excerpts: dict[tuple[str, str], int] = field(default_factory=dict)
     answer_themes: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     granularity: dict[str, Any] = field(default_factory=dict)
+    themes_from_cache: bool = False
 
 
 @dataclass
@@ -150,25 +152,34 @@ def run_steps(steps: Flow[[ConfigT], RunResult], config: ConfigT) -> RunResult:
 
 
 @task(name="model themes", cache_policy=NO_CACHE)
-def themes_task(question: str, excerpts: list[Excerpt], vectors: np.ndarray, config: AnalyseConfig) -> SampledFit:
+def themes_task(
+    question: str, excerpts: list[Excerpt], vectors: np.ndarray, config: AnalyseConfig
+) -> tuple[SampledFit, bool]:
+    """The question's themes, fitted, or read from the cache when a run already fitted them on the same excerpts
+    with the same settings (``verbatim.nlp.fit_cache``); and whether they were read."""
     logger = get_run_logger()
     started = time.perf_counter()
-    fitted = fit_themes(
-        ThemeModel(seed=config.seed, min_cluster_size=config.min_cluster_size, jobs=config.theme_jobs()),
-        vectors,
-        [e.lemmas for e in excerpts],
-        [e.surfaces for e in excerpts],
-        [e.text for e in excerpts],
-        [e.respondent_id for e in excerpts],
-        sample_size=config.theme_sample_size,
-    )
+    cache = FitCache(config.cache_dir / "themes.sqlite")
+    try:
+        fitted, cached = fit_themes_cached(
+            ThemeModel(seed=config.seed, min_cluster_size=config.min_cluster_size, jobs=config.theme_jobs()),
+            vectors,
+            [e.lemmas for e in excerpts],
+            [e.surfaces for e in excerpts],
+            [e.text for e in excerpts],
+            [e.respondent_id for e in excerpts],
+            config.theme_sample_size,
+            cache,
+        )
+    finally:
+        cache.close()
     queued = int((fitted.labels == -1).sum())
     logger.info(
-        "%s: %d themes from %d excerpts (fitted on %d) in %.1fs (%s); %d excerpts queued for review",
+        "%s: %d themes from %d excerpts (fitted on %d) in %.1fs (%s%s); %d excerpts queued for review",
         question, len(fitted.themes), len(excerpts), fitted.sample_size, time.perf_counter() - started,
-        fitted.granularity["method"], queued,
+        fitted.granularity["method"], ", read from the cache of an earlier run" if cached else "", queued,
     )  # fmt: skip
-    return fitted
+    return fitted, cached
 
 
 def package_versions() -> dict[str, str]:
@@ -201,6 +212,7 @@ def question_counts(result: QuestionResult) -> dict[str, Any]:
         "excerpts_queued": queued_excerpts,
         "themes": len(result.themes),
         "granularity": result.granularity,
+        "themes_from_cache": result.themes_from_cache,
     }
 
 
@@ -241,7 +253,7 @@ def _analyse_question(
     ):
         vectors = embed_excerpts(excerpts, config)
     with clock.step(f"{question}: themes", question_step(config, question_index, "thèmes")):
-        fitted = themes_task(question, as_is(excerpts), as_is(vectors), config)
+        fitted, result.themes_from_cache = themes_task(question, as_is(excerpts), as_is(vectors), config)
     result.themes, result.codings = themes_and_codings(question, excerpts, fitted)
     result.families = families_of(question, fitted)
     coded, result.n_excerpts, result.answer_themes = answer_outcomes(analysed, excerpts, result.codings)
