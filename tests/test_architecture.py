@@ -94,6 +94,21 @@ def test_dask_workers_import_no_theme_model() -> None:
     assert loaded.strip() == "[]"
 
 
+def test_the_analyse_command_imports_no_theme_library_before_a_fit() -> None:
+    """``verbatim analyse`` imports the flow's modules before it reads the file: BERTopic (with sentence-transformers
+    and plotly), UMAP and HDBSCAN load when a fit runs, so that a re-run whose themes are cached never pays them
+    (seconds to import and to tear down at exit)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, verbatim.cli.main, verbatim.flows.analyse; "
+        "print(sorted(m for m in ('bertopic', 'sentence_transformers', 'umap', 'hdbscan') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
 def test_the_web_app_imports_no_language_model_library() -> None:
     """A web worker answers pages and API calls: importing the app must not drag in spaCy (its French tokenizer
     rules alone cost seconds), torch, BERTopic or UMAP, which every restart of ``verbatim serve`` would pay."""

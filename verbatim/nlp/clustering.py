@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from hdbscan import HDBSCAN
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.metrics import silhouette_score
-from umap import UMAP
 
 from verbatim.nlp.jit_cache import keep_compiled_code
+
+if TYPE_CHECKING:  # UMAP (with numba and pynndescent) and HDBSCAN are imported by a fit, not before
+    from umap import UMAP
 
 QUEUE = -1
 MIN_EXCERPTS_TO_CLUSTER = 10
@@ -92,6 +93,8 @@ class AdaptiveClusterer:
         n = len(X)
         size = min(size, max(2, n // 2))
         samples = min(self.min_samples if self.min_samples is not None else max(2, size // 4), size)
+        from hdbscan import HDBSCAN
+
         model = HDBSCAN(
             min_cluster_size=size,
             min_samples=samples,
@@ -170,6 +173,8 @@ class AdaptiveClusterer:
 def reducer(n: int, n_neighbors: int, n_components: int, seed: int, **options: Any) -> UMAP:
     """UMAP as the themes use it on ``n`` points (cosine, ``min_dist`` 0, a spectral start from 50 points, the
     neighbours and dimensions bounded by ``n``); ``options`` add to it (the consensus's epochs and shared graph)."""
+    from umap import UMAP
+
     return UMAP(
         n_neighbors=max(2, min(n_neighbors, n - 1)),
         n_components=max(2, min(n_components, n - 2)),

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from bertopic.vectorizers import ClassTfidfTransformer
 from scipy import sparse
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import CountVectorizer
@@ -78,6 +77,8 @@ def family_terms(
         return [[] for _ in range(n_groups)]
     indicator = sparse.csr_matrix((np.ones(len(kept)), (rows[kept], np.arange(len(kept)))), shape=(n_groups, len(kept)))
     per_family = indicator @ counts
+    from bertopic.vectorizers import ClassTfidfTransformer  # with BERTopic (seconds): when families are made
+
     weights = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(per_family).toarray()
     words = vectorizer.get_feature_names_out()
     result = []

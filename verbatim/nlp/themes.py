@@ -101,12 +101,9 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from bertopic import BERTopic
-from bertopic.dimensionality import BaseDimensionalityReduction
-from bertopic.vectorizers import ClassTfidfTransformer
 from joblib import Parallel, delayed
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
@@ -132,6 +129,9 @@ from verbatim.nlp.labels import (
     representatives,
 )
 from verbatim.nlp.phrases import load_parser_in_background
+
+if TYPE_CHECKING:  # BERTopic (with sentence-transformers and plotly: seconds) is imported by a fit, not before
+    from bertopic import BERTopic
 
 
 def _quiet_custom_topics(record: logging.LogRecord) -> bool:
@@ -438,6 +438,10 @@ class ThemeModel:
         )
 
     def _bertopic(self, n: int, n_docs_with_words: int) -> BERTopic:
+        from bertopic import BERTopic
+        from bertopic.dimensionality import BaseDimensionalityReduction
+        from bertopic.vectorizers import ClassTfidfTransformer
+
         clusterer = self._clusterer(n)
         umap: Any = BaseDimensionalityReduction()  # the consensus reduces the space itself, several times
         if not isinstance(clusterer, ConsensusClusterer):
