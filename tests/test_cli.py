@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +90,38 @@ def test_help_lists_the_contract() -> None:
     assert result.exit_code == 0
     for option in ("--id-column", "--question", "--attribute", "--out", "--seed", "--encoder", "--sheet"):
         assert option in result.output
+
+
+def _command(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``verbatim ARGS`` in a process of its own, as a user runs it, its data under ``tmp_path``."""
+    env = {**os.environ, "VERBATIM_DATA_DIR": str(tmp_path / "data")}
+    env.pop("PREFECT_API_URL", None)  # its own ephemeral server, as from a shell
+    return subprocess.run(
+        [sys.executable, "-m", "verbatim.cli", *args], env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_the_command_s_exit_status_survives_its_quick_exit(tmp_path: Path) -> None:
+    """The command skips the interpreter's teardown at exit: its status must still be the command's."""
+    assert _command(tmp_path, "--help").returncode == 0
+    failed = _command(tmp_path, "analyse", str(tmp_path / "nope.csv"), *BASE)
+    assert failed.returncode == 2
+    assert "nope.csv" in failed.stdout + failed.stderr
+
+
+@pytest.mark.slow
+def test_an_analysis_ends_with_its_server_stopped_and_its_output_whole(tmp_path: Path) -> None:
+    """After the quick exit, every exit handler has run: the ephemeral Prefect server was stopped (nothing listens
+    on its port), and what the command printed last is there."""
+    survey = tmp_path / "small.csv"
+    rows = [f"R{i};Le logiciel {i} plante souvent et nous perdons du temps." for i in range(30)]
+    survey.write_text("id;difficultes\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    done = _command(tmp_path, "analyse", str(survey), *BASE)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "Results:" in done.stdout and "manifest.json" in done.stdout
+    port = re.search(r"Starting temporary server on http://127\.0\.0\.1:(\d+)", output)
+    assert port, output[-3000:]
+    assert "Stopping temporary server" in output
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", int(port.group(1)))) != 0, "the server's process is gone"
