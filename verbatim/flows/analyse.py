@@ -151,6 +151,10 @@ def run_steps(steps: Flow[[ConfigT], RunResult], config: ConfigT) -> RunResult:
         return steps.with_options(task_runner=task_runner_for(steps_config))(steps_config)
 
 
+def theme_model(config: AnalyseConfig) -> ThemeModel:
+    return ThemeModel(seed=config.seed, min_cluster_size=config.min_cluster_size, jobs=config.theme_jobs())
+
+
 @task(name="model themes", cache_policy=NO_CACHE)
 def themes_task(
     question: str, excerpts: list[Excerpt], vectors: np.ndarray, config: AnalyseConfig
@@ -162,7 +166,7 @@ def themes_task(
     cache = FitCache(config.cache_dir / "themes.sqlite")
     try:
         fitted, cached = fit_themes_cached(
-            ThemeModel(seed=config.seed, min_cluster_size=config.min_cluster_size, jobs=config.theme_jobs()),
+            theme_model(config),
             vectors,
             [e.lemmas for e in excerpts],
             [e.surfaces for e in excerpts],
@@ -251,7 +255,8 @@ def _analyse_question(
     with clock.step(
         f"{question}: embed", question_step(config, question_index, f"plongements de {len(excerpts)} extraits")
     ):
-        vectors = embed_excerpts(excerpts, config)
+        # New vectors: the themes will be fitted. Their libraries load meanwhile, in this process that waits.
+        vectors = embed_excerpts(excerpts, config, lambda: theme_model(config).prepare_in_background(len(excerpts)))
     with clock.step(f"{question}: themes", question_step(config, question_index, "thèmes")):
         fitted, result.themes_from_cache = themes_task(question, as_is(excerpts), as_is(vectors), config)
     result.themes, result.codings = themes_and_codings(question, excerpts, fitted)

@@ -199,9 +199,12 @@ def split_answers(
     return excerpts, no_text
 
 
-def embed_excerpts(excerpts: list[Excerpt], config: AnalyseConfig) -> np.ndarray:
+def embed_excerpts(
+    excerpts: list[Excerpt], config: AnalyseConfig, while_embedding: Callable[[], None] | None = None
+) -> np.ndarray:
     """One vector per excerpt: those the cache holds when the step starts, and the others, each distinct text once,
-    batch by batch (a map over the task runner).
+    batch by batch (a map over the task runner). ``while_embedding`` is called once the batches are sent, when there
+    are new texts (new vectors: the question's themes will be fitted, not read from a cache).
 
     The cache is read once, here, before any batch is sent: which texts are embedded, and in which batches, then
     depends on the excerpts and the cache as the run found it, not on which task finishes first. A text's vector
@@ -223,6 +226,8 @@ def embed_excerpts(excerpts: list[Excerpt], config: AnalyseConfig) -> np.ndarray
     futures: list[Any] = []
     if parts:  # all cached: nothing to send
         futures = list(embed_task.map([[text for _, text in part] for part in parts], unmapped(config)))
+        if while_embedding is not None:
+            while_embedding()
     for i, part in enumerate(parts):
         known.update(zip((key for key, _ in part), futures[i].result(), strict=True))
         futures[i] = None  # each batch is let go once its rows are kept

@@ -220,3 +220,11 @@ def labelled_fit(
         reduced = umap.fit_transform(points)
     clusterer.fit(reduced)
     return filled(clusterer.labels_, reduced), clusterer
+
+
+def import_fit_libraries() -> None:
+    """Import UMAP and HDBSCAN (seconds, with numba and pynndescent) and turn numba's disk cache on: what a fit
+    needs before its first point, done ahead in a process that will fit (see ``themes.prepare_fit``)."""
+    keep_compiled_code()
+    import hdbscan  # noqa: F401
+    import umap  # noqa: F401

@@ -98,6 +98,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -115,6 +116,7 @@ from verbatim.nlp.clustering import (
     QUEUE,
     SIZE_FACTORS,
     AdaptiveClusterer,
+    import_fit_libraries,
     labelled_fit,
     n_clusters,
     reducer,
@@ -324,8 +326,8 @@ class ConsensusClusterer:
         self.jobs = jobs
 
     def jobs_for(self, n: int) -> int:
-        """Processes that run the fits on ``n`` points: ``jobs`` from :data:`PARALLEL_FITS_FROM` points to fit on."""
-        return self.jobs if min(n, self.sample) >= PARALLEL_FITS_FROM else 1
+        """Processes that run the fits on ``n`` points (:func:`fit_processes`)."""
+        return fit_processes(n, self.jobs, self.sample)
 
     def fit(self, X: np.ndarray, y: Any = None) -> ConsensusClusterer:
         n = len(X)
@@ -386,6 +388,12 @@ class Assignment:
     runner_up: np.ndarray = field(repr=False)
 
 
+def fit_processes(n: int, jobs: int, sample: int = CONSENSUS_SAMPLE) -> int:
+    """Processes the consensus's fits on ``n`` points run in: ``jobs`` from :data:`PARALLEL_FITS_FROM` points to fit
+    on (``sample`` at most), else 1 (this process)."""
+    return jobs if min(n, sample) >= PARALLEL_FITS_FROM else 1
+
+
 class ThemeModel:
     """Themes of one question's excerpts.
 
@@ -419,6 +427,29 @@ class ThemeModel:
         self.jobs = jobs
 
     # -- fitting -------------------------------------------------------------------------------------------------
+    def processes_for(self, n: int) -> int:
+        """Processes a fit on ``n`` excerpts runs the consensus's fits in (1: this process; no consensus either)."""
+        if self.min_cluster_size or self.consensus_runs <= 1:
+            return 1
+        return fit_processes(n, self.jobs)
+
+    def prepare_in_background(self, n: int) -> None:
+        """Get this process ready to fit on ``n`` excerpts, in a thread: import BERTopic, UMAP and HDBSCAN and, when
+        the consensus will run in worker processes, start them with UMAP and HDBSCAN imported. For a process that
+        meanwhile waits on others (the flow while Dask workers embed the excerpts): about 7 s of imports and 2 s of
+        pool start that the theme step then does not wait for. The fit waits for what is still under way (Python's
+        import lock; joblib reuses the pool)."""
+        workers = self.processes_for(n)
+
+        def prepare() -> None:
+            import_fit_libraries()
+            import bertopic  # noqa: F401
+
+            if workers > 1:
+                Parallel(n_jobs=workers)(delayed(import_fit_libraries)() for _ in range(workers))
+
+        threading.Thread(target=prepare, name="prepare-theme-fit", daemon=True).start()
+
     def _clusterer(self, n: int) -> AdaptiveClusterer | ConsensusClusterer:
         if self.min_cluster_size:
             return AdaptiveClusterer(self.min_cluster_size, self.min_samples, seed=self.seed)
