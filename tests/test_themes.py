@@ -380,3 +380,23 @@ def test_the_consensus_keeps_what_most_labelings_agree_on() -> None:
     assert np.array_equal(consensus_labels([base, renumbered, moved], min_size=5), base)
     alone = consensus_labels([base, left_out, left_out], min_size=5)
     assert set(alone[10:20].tolist()) == {QUEUE} and np.array_equal(alone[[0, 20]], [0, 1])
+
+
+def test_a_fit_s_libraries_and_worker_pool_can_be_readied_in_the_background() -> None:
+    """What the flow asks while its Dask workers embed: the imports (and, above the threshold, the consensus's
+    worker processes) done in a thread, so that the fit does not wait for them."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, threading\n"
+        "from verbatim.nlp.themes import ThemeModel\n"
+        "assert 'bertopic' not in sys.modules\n"
+        "ThemeModel(jobs=2).prepare_in_background(1000)\n"
+        "[t.join() for t in threading.enumerate() if t.name == 'prepare-theme-fit']\n"
+        "import psutil\n"
+        "workers = [c for c in psutil.Process().children() if 'LokyProcess' in ' '.join(c.cmdline())]\n"
+        "print(*sorted(m for m in ('bertopic', 'umap', 'hdbscan') if m in sys.modules), len(workers))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["bertopic", "hdbscan", "umap", "2"], done.stdout
