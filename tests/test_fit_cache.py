@@ -37,12 +37,12 @@ def _inputs(data: Excerpts) -> tuple[np.ndarray, list[list[str]], list[list[str]
 def test_a_fit_read_from_the_cache_is_the_fit_itself(idees: Excerpts, tmp_path: Path) -> None:
     path = tmp_path / "themes.sqlite"
     cache = FitCache(path)
-    first, cached = fit_themes_cached(ThemeModel(seed=7), *_inputs(idees), SAMPLE_SIZE, cache)
+    first, cached = fit_themes_cached(ThemeModel(seed=7), _inputs(idees), SAMPLE_SIZE, cache)
     cache.close()
     assert not cached and first.sample_size == SAMPLE_SIZE < len(idees.texts)
     assert len(first.themes) >= 2 and first.families
     # Another process, another number of worker processes for the consensus: the same key, read back.
-    again, cached = fit_themes_cached(ThemeModel(seed=7, jobs=2), *_inputs(idees), SAMPLE_SIZE, FitCache(path))
+    again, cached = fit_themes_cached(ThemeModel(seed=7, jobs=2), _inputs(idees), SAMPLE_SIZE, FitCache(path))
     assert cached
     for name in ("labels", "scores", "runner_up"):
         stored, read = getattr(first, name), getattr(again, name)
@@ -54,24 +54,23 @@ def test_a_fit_read_from_the_cache_is_the_fit_itself(idees: Excerpts, tmp_path: 
 
 
 def test_the_key_changes_with_whatever_the_fit_depends_on(idees: Excerpts) -> None:
-    vectors, lemmas, surfaces, texts, groups = _inputs(idees)
-    base = fit_key(ThemeModel(seed=7), vectors, lemmas, surfaces, texts, groups, SAMPLE_SIZE)
-    assert fit_key(ThemeModel(seed=7, jobs=4), vectors, lemmas, surfaces, texts, groups, SAMPLE_SIZE) == base
+    inputs = _inputs(idees)
+    vectors, lemmas, surfaces, texts, groups = inputs
+    base = fit_key(ThemeModel(seed=7), inputs, SAMPLE_SIZE)
+    assert fit_key(ThemeModel(seed=7, jobs=4), inputs, SAMPLE_SIZE) == base
     nudged = vectors.copy()
     nudged[5, 0] += 1e-6  # a vector of another encoder batch moves by that much
     other_lemma = [*lemmas[:3], [*lemmas[3], "numérique"], *lemmas[4:]]
     other_group = [*groups[:-1], "R-9999"]
     changed = {
-        "seed": fit_key(ThemeModel(seed=8), vectors, lemmas, surfaces, texts, groups, SAMPLE_SIZE),
-        "min_cluster_size": fit_key(
-            ThemeModel(seed=7, min_cluster_size=12), vectors, lemmas, surfaces, texts, groups, SAMPLE_SIZE
-        ),
-        "sample size": fit_key(ThemeModel(seed=7), vectors, lemmas, surfaces, texts, groups, SAMPLE_SIZE + 1),
-        "a vector": fit_key(ThemeModel(seed=7), nudged, lemmas, surfaces, texts, groups, SAMPLE_SIZE),
-        "a lemma": fit_key(ThemeModel(seed=7), vectors, other_lemma, surfaces, texts, groups, SAMPLE_SIZE),
-        "a surface": fit_key(ThemeModel(seed=7), vectors, lemmas, other_lemma, texts, groups, SAMPLE_SIZE),
-        "a text": fit_key(ThemeModel(seed=7), vectors, lemmas, surfaces, [*texts[:-1], "autre"], groups, SAMPLE_SIZE),
-        "a respondent": fit_key(ThemeModel(seed=7), vectors, lemmas, surfaces, texts, other_group, SAMPLE_SIZE),
+        "seed": fit_key(ThemeModel(seed=8), inputs, SAMPLE_SIZE),
+        "min_cluster_size": fit_key(ThemeModel(seed=7, min_cluster_size=12), inputs, SAMPLE_SIZE),
+        "sample size": fit_key(ThemeModel(seed=7), inputs, SAMPLE_SIZE + 1),
+        "a vector": fit_key(ThemeModel(seed=7), (nudged, lemmas, surfaces, texts, groups), SAMPLE_SIZE),
+        "a lemma": fit_key(ThemeModel(seed=7), (vectors, other_lemma, surfaces, texts, groups), SAMPLE_SIZE),
+        "a surface": fit_key(ThemeModel(seed=7), (vectors, lemmas, other_lemma, texts, groups), SAMPLE_SIZE),
+        "a text": fit_key(ThemeModel(seed=7), (vectors, lemmas, surfaces, [*texts[:-1], "autre"], groups), SAMPLE_SIZE),
+        "a respondent": fit_key(ThemeModel(seed=7), (vectors, lemmas, surfaces, texts, other_group), SAMPLE_SIZE),
     }
     assert all(key != base for key in changed.values()), [name for name, key in changed.items() if key == base]
     assert len(set(changed.values())) == len(changed)
@@ -79,13 +78,13 @@ def test_the_key_changes_with_whatever_the_fit_depends_on(idees: Excerpts) -> No
 
 def test_a_fit_of_other_inputs_is_not_read(idees: Excerpts, tmp_path: Path) -> None:
     cache = FitCache(tmp_path / "themes.sqlite")
-    vectors, lemmas, surfaces, texts, groups = _inputs(idees)
-    first, _ = fit_themes_cached(ThemeModel(seed=7, min_cluster_size=10), *_inputs(idees), len(texts), cache)
-    half = len(texts) // 2
-    fitted, cached = fit_themes_cached(
-        ThemeModel(seed=7, min_cluster_size=10),
-        vectors[:half], lemmas[:half], surfaces[:half], texts[:half], groups[:half], len(texts), cache,
-    )  # fmt: skip
+    inputs = _inputs(idees)
+    n = len(idees.texts)
+    first, _ = fit_themes_cached(ThemeModel(seed=7, min_cluster_size=10), inputs, n, cache)
+    half = n // 2
+    vectors, lemmas, surfaces, texts, groups = inputs
+    halves = (vectors[:half], lemmas[:half], surfaces[:half], texts[:half], groups[:half])
+    fitted, cached = fit_themes_cached(ThemeModel(seed=7, min_cluster_size=10), halves, n, cache)
     assert not cached and len(fitted.labels) == half < len(first.labels)
-    again, cached = fit_themes_cached(ThemeModel(seed=7, min_cluster_size=10), *_inputs(idees), len(texts), cache)
+    again, cached = fit_themes_cached(ThemeModel(seed=7, min_cluster_size=10), inputs, n, cache)
     assert cached and np.array_equal(again.labels, first.labels), "both fits are kept"

@@ -167,11 +167,13 @@ def themes_task(
     try:
         fitted, cached = fit_themes_cached(
             theme_model(config),
-            vectors,
-            [e.lemmas for e in excerpts],
-            [e.surfaces for e in excerpts],
-            [e.text for e in excerpts],
-            [e.respondent_id for e in excerpts],
+            (
+                vectors,
+                [e.lemmas for e in excerpts],
+                [e.surfaces for e in excerpts],
+                [e.text for e in excerpts],
+                [e.respondent_id for e in excerpts],
+            ),
             config.theme_sample_size,
             cache,
         )

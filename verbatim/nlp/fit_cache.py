@@ -55,16 +55,14 @@ def code_namespace() -> str:
     return f"themes-{fingerprint(*parts)}"
 
 
-def fit_key(
-    model: ThemeModel,
-    embeddings: np.ndarray,
-    lemmas: Sequence[Sequence[str]],
-    surfaces: Sequence[Sequence[str]],
-    texts: Sequence[str],
-    groups: Sequence[str],
-    sample_size: int,
-) -> bytes:
-    """The SHA-256 of what a fit of ``model`` on these excerpts depends on."""
+#: What a fit is given, in :func:`~verbatim.nlp.sampling.fit_themes`'s order: the excerpts' vectors, lemmas, surface
+#: forms, texts and respondents.
+FitInputs = tuple[np.ndarray, Sequence[Sequence[str]], Sequence[Sequence[str]], Sequence[str], Sequence[str]]
+
+
+def fit_key(model: ThemeModel, inputs: FitInputs, sample_size: int) -> bytes:
+    """The SHA-256 of what a fit of ``model`` on ``inputs`` depends on."""
+    embeddings, lemmas, surfaces, texts, groups = inputs
     params = {k: v for k, v in sorted(vars(model).items()) if not k.endswith("_") and k not in NOT_IN_KEY}
     digest = hashlib.sha256()
     digest.update(json.dumps({"model": params, "sample_size": sample_size}, sort_keys=True).encode())
@@ -138,20 +136,13 @@ class FitCache:
 
 
 def fit_themes_cached(
-    model: ThemeModel,
-    embeddings: np.ndarray,
-    lemmas: Sequence[Sequence[str]],
-    surfaces: Sequence[Sequence[str]],
-    texts: Sequence[str],
-    groups: Sequence[str],
-    sample_size: int,
-    cache: FitCache,
+    model: ThemeModel, inputs: FitInputs, sample_size: int, cache: FitCache
 ) -> tuple[SampledFit, bool]:
     """:func:`fit_themes`, or the fit ``cache`` holds for the same inputs; and whether it came from the cache."""
-    key = fit_key(model, embeddings, lemmas, surfaces, texts, groups, sample_size)
+    key = fit_key(model, inputs, sample_size)
     found = cache.get(key)
     if found is not None:
         return found, True
-    fitted = fit_themes(model, embeddings, lemmas, surfaces, texts, groups, sample_size=sample_size)
+    fitted = fit_themes(model, *inputs, sample_size=sample_size)
     cache.put(key, fitted)
     return fitted, False
