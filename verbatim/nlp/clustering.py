@@ -224,7 +224,7 @@ def labelled_fit(
 
 def import_fit_libraries() -> None:
     """Import UMAP and HDBSCAN (seconds, with numba and pynndescent) and turn numba's disk cache on: what a fit
-    needs before its first point, done ahead in a process that will fit (see ``themes.prepare_fit``)."""
+    needs before its first point, done ahead in a process that will fit (see ``ThemeModel.prepare_in_background``)."""
     keep_compiled_code()
     import hdbscan  # noqa: F401
     import umap  # noqa: F401

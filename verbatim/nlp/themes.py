@@ -326,8 +326,9 @@ class ConsensusClusterer:
         self.jobs = jobs
 
     def jobs_for(self, n: int) -> int:
-        """Processes that run the fits on ``n`` points (:func:`fit_processes`)."""
-        return fit_processes(n, self.jobs, self.sample)
+        """Processes that run the fits on ``n`` points: ``jobs`` from :data:`PARALLEL_FITS_FROM` points to fit on
+        (``sample`` at most), else 1 (this process)."""
+        return self.jobs if min(n, self.sample) >= PARALLEL_FITS_FROM else 1
 
     def fit(self, X: np.ndarray, y: Any = None) -> ConsensusClusterer:
         n = len(X)
@@ -388,12 +389,6 @@ class Assignment:
     runner_up: np.ndarray = field(repr=False)
 
 
-def fit_processes(n: int, jobs: int, sample: int = CONSENSUS_SAMPLE) -> int:
-    """Processes the consensus's fits on ``n`` points run in: ``jobs`` from :data:`PARALLEL_FITS_FROM` points to fit
-    on (``sample`` at most), else 1 (this process)."""
-    return jobs if min(n, sample) >= PARALLEL_FITS_FROM else 1
-
-
 class ThemeModel:
     """Themes of one question's excerpts.
 
@@ -429,9 +424,8 @@ class ThemeModel:
     # -- fitting -------------------------------------------------------------------------------------------------
     def processes_for(self, n: int) -> int:
         """Processes a fit on ``n`` excerpts runs the consensus's fits in (1: this process; no consensus either)."""
-        if self.min_cluster_size or self.consensus_runs <= 1:
-            return 1
-        return fit_processes(n, self.jobs)
+        clusterer = self._clusterer(n)
+        return clusterer.jobs_for(n) if isinstance(clusterer, ConsensusClusterer) else 1
 
     def prepare_in_background(self, n: int) -> None:
         """Get this process ready to fit on ``n`` excerpts, in a thread: import BERTopic, UMAP and HDBSCAN and, when
@@ -517,7 +511,7 @@ class ThemeModel:
         if n_clusterable:
             topic_model = self._bertopic(n, sum(1 for d in docs if d))
             clusterer = topic_model.hdbscan_model
-            if isinstance(clusterer, ConsensusClusterer) and clusterer.jobs_for(n) > 1:
+            if self.processes_for(n) > 1:
                 load_parser_in_background()  # while the fits run in worker processes; the labels need it
             space = clustering_space(embeddings, docs, self.seed, self.lexical_weight)
             raw = np.asarray(topic_model.fit_transform(docs, space)[0], dtype=int)
