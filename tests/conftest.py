@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,13 @@ pytest_plugins = ["tests.postgres"]  # the PostgreSQL cluster and the database_u
 os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".cache" / "numba"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def cache_without_fitted_themes(cache: Path, copy: Path) -> Path:
+    """A copy of a run's cache folder without its fitted themes (``themes.sqlite``): a run on the copy reads its
+    masks, excerpts and vectors but fits its themes again, so comparing it with the first run tests the fit."""
+    shutil.copytree(cache, copy, ignore=shutil.ignore_patterns("themes.sqlite*"))
+    return copy
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import SAMPLE, SAMPLE_CP1252
+from tests.conftest import SAMPLE, SAMPLE_CP1252, cache_without_fitted_themes
 from verbatim.flows.analyse import RunResult, analyse_survey
 from verbatim.flows.config import AnalyseConfig
 from verbatim.formats.run_folder import ANSWER_COLUMNS, CODED_EXCERPT_COLUMNS, THEME_COLUMNS
@@ -158,8 +158,7 @@ def test_a_re_run_reads_its_themes_from_the_cache(first_run: RunResult, workdir:
 
 def test_same_seed_gives_identical_files(first_run: RunResult, workdir: Path, tmp_path: Path) -> None:
     """The themes fitted again (only the other caches kept, so the vectors are the same) give the same files."""
-    shutil.copytree(workdir / "cache", tmp_path / "cache", ignore=shutil.ignore_patterns("themes.sqlite*"))
-    second = analyse_survey(_config(workdir, cache_dir=tmp_path / "cache"))
+    second = analyse_survey(_config(workdir, cache_dir=cache_without_fitted_themes(workdir / "cache", tmp_path / "c")))
     assert not any(second.manifest["counts"][q]["themes_from_cache"] for q in QUESTIONS)
     _same_files(first_run, second)
 

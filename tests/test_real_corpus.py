@@ -9,14 +9,13 @@ label. Slow: two runs of the whole flow (a few minutes). Without the corpus the 
 from __future__ import annotations
 
 import json
-import shutil
 import unicodedata
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import CORPORA
+from tests.conftest import CORPORA, cache_without_fitted_themes
 from verbatim.flows.analyse import RunResult, analyse_survey
 from verbatim.flows.config import AnalyseConfig
 from verbatim.models.store import Store
@@ -160,8 +159,8 @@ def test_same_seed_gives_identical_files(first_run: RunResult, workdir: Path, tm
     """A re-run with the themes fitted again (embeddings from the cache, as a researcher's re-run has them;
     ``bench/flow_speed.py`` compares a run with fresh embeddings to one from the cache on 9,000 answers). The cache of
     fitted themes is left out: with it the re-run would read the first run's themes, and prove nothing."""
-    shutil.copytree(workdir / "cache", tmp_path / "cache", ignore=shutil.ignore_patterns("themes.sqlite*"))
-    second = analyse_survey(_config(workdir).model_copy(update={"cache_dir": tmp_path / "cache"}))
+    cache = cache_without_fitted_themes(workdir / "cache", tmp_path / "cache")
+    second = analyse_survey(_config(workdir).model_copy(update={"cache_dir": cache}))
     assert not second.manifest["counts"][QUESTION]["themes_from_cache"]
     assert second.run_id != first_run.run_id
     for name in ("coded_excerpts.csv", "themes.csv", "answers.csv"):
