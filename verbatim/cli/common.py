@@ -5,7 +5,6 @@ that ``verbatim --help`` answers at once."""
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,37 +91,13 @@ SERVER_START_SECONDS = 120
 
 
 def start_prefect_server() -> Callable[[], None]:
-    """Start Prefect's ephemeral server now, in a background thread, and return a function that waits until it
-    answers (and raises what its start raised). The server is a child process that takes seconds to start: it
-    starts while the command imports the flow's modules and checks the file, instead of after. Nothing is started
-    when ``PREFECT_API_URL`` names a server; the flow then uses that one. Call :func:`prefect_environment` first."""
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_SERVER_EPHEMERAL_ENABLED,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-    )
+    """Start Prefect's temporary server now and return a function that waits until it answers (and raises what
+    its start raised). The server is a child process that takes seconds to start: it starts while the command imports
+    the flow's modules and checks the file, instead of after. Nothing is started when ``PREFECT_API_URL`` names a
+    server; the flow then uses that one. Call :func:`prefect_environment` first."""
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
-    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-        return lambda: None
-    failure: list[BaseException] = []
+    from verbatim.flows.prefect_server import start_temporary_server
+
     # It shares the cores with the imports: more time than Prefect's default 20 s, which a loaded machine exceeds.
-    timeout = max(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(), SERVER_START_SECONDS)
-
-    def start() -> None:
-        from prefect.server.api.server import SubprocessASGIServer
-
-        try:
-            # the instance the flow's client finds (one per process), stopped at exit
-            SubprocessASGIServer().start(timeout=timeout)
-        except BaseException as exc:
-            failure.append(exc)
-
-    thread = threading.Thread(target=start, name="prefect-server-start", daemon=True)
-    thread.start()
-
-    def wait() -> None:
-        thread.join()
-        if failure:
-            raise failure[0]
-
-    return wait
+    return start_temporary_server(max(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(), SERVER_START_SECONDS))

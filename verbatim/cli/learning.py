@@ -27,6 +27,7 @@ from verbatim.cli.common import (
     out_folder,
     prefect_environment,
     reported,
+    start_prefect_server,
 )
 
 out = Console()
@@ -44,9 +45,11 @@ def recode(run_id: Annotated[str, typer.Argument(help="the run whose decisions t
     with reported():
         Store().run(run_id)  # a wrong run id fails in a second, before Prefect starts
     prefect_environment()
+    server_ready = start_prefect_server()
     from verbatim.flows.learning import RecodeConfig, recode_run
 
     with reported():
+        server_ready()
         result = recode_run(RecodeConfig(run_id=run_id))
     for q in result.questions:
         table = Table(title=f"{q.question}: {q.method}, {q.n_examples} validated excerpts, "
@@ -98,10 +101,12 @@ def code(
         )
         table = check_survey(config)
     prefect_environment()
+    server_ready = start_prefect_server()
     from verbatim.flows.learning import code_new_answers
 
     console.print(f"Coding {survey_file} ({table.n_rows} rows) into the codebook of run {codebook}…")
     with reported():
+        server_ready()
         result = code_new_answers(config)
     summary = Table(title=f"Run {result.run_id} (codebook of {codebook})")
     for column in ("question", "rows", "coded", "queued", "rejected", "excerpts", "method", "candidates"):
