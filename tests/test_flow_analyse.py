@@ -183,3 +183,35 @@ def test_failed_run_leaves_nothing_half_written(prefect_harness: None, tmp_path:
     runs = tmp_path / "runs"
     assert not runs.exists() or list(runs.iterdir()) == []
     shutil.rmtree(bad_db)
+
+
+def test_the_embed_step_gives_each_excerpt_its_text_s_vector(prefect_harness: None, tmp_path: Path) -> None:
+    """The embed step's matrix, filled as vectors come: cached vectors as they are, a repeated text's rows the same
+    vector, the other texts embedded (in two parts here) as the encoder embeds them."""
+    import numpy as np
+    from prefect import flow
+
+    from verbatim.flows.batches import embed_excerpts
+    from verbatim.models.records import Excerpt
+    from verbatim.nlp.encoders import EmbeddingCache, embed, make_encoder
+
+    answers = pd.read_csv(SAMPLE, sep=";", dtype=str, keep_default_na=False)["difficultes"].tolist()
+    distinct = list(dict.fromkeys(t for t in answers if t.strip()))[:90]
+    texts = distinct + distinct[:20]
+    config = _config(tmp_path, batch_size=100)  # parts of 50 texts
+    encoder = make_encoder(config.encoder)
+    cached = embed(distinct[:25], encoder, EmbeddingCache(config.cache_dir / "embeddings.sqlite"))
+    excerpts = [
+        Excerpt(excerpt_id=f"E{i}", question="q", respondent_id=f"R{i}", start=0, end=len(t), text=t)
+        for i, t in enumerate(texts)
+    ]
+
+    @flow
+    def embed_step() -> np.ndarray:
+        return embed_excerpts(excerpts, config)
+
+    vectors = embed_step()
+    assert vectors.shape == (len(texts), 512) and vectors.dtype == np.float32
+    assert np.array_equal(vectors[:25], cached), "cached vectors are used as they are"
+    assert np.array_equal(vectors[90:], vectors[:20]), "a repeated text has its text's vector"
+    np.testing.assert_allclose(vectors[25:90], embed(distinct[25:90], encoder), atol=1e-6)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,40 @@ def test_local_workers_keep_the_memory_allocator_s_defaults(
             return list(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values())
 
     assert workers_environment() == [None, None]
+
+
+@pytest.mark.slow
+def test_the_run_s_own_workers_close_once_released_and_a_named_cluster_s_stay(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    """After the last embed the run's own workers close (their memory back during the themes), the scheduler
+    staying for the flow's end; the workers of a scheduler the user named are never touched."""
+    from distributed import Client, LocalCluster
+    from prefect import flow
+
+    from verbatim.flows.analyse import release_local_workers
+
+    def workers_after_release(config: AnalyseConfig, seconds: float) -> int:
+        """The workers left ``seconds`` after the release, or as soon as none is left."""
+        release_local_workers(config)
+        with Client(config.dask_address) as client:
+            deadline = time.monotonic() + seconds
+            while client.scheduler_info()["workers"] and time.monotonic() < deadline:
+                time.sleep(0.2)
+            return len(client.scheduler_info()["workers"])
+
+    @flow
+    def own() -> int:
+        with local_cluster(_config(tmp_path, workers=2)) as config:
+            return workers_after_release(config, 60)
+
+    @flow
+    def named(address: str) -> int:
+        return workers_after_release(_config(tmp_path, dask_address=address), 3)
+
+    assert own() == 0
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        assert named(cluster.scheduler_address) == 2
 
 
 def _task_runs(name: str) -> int:

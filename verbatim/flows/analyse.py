@@ -116,6 +116,9 @@ def task_runner_for(config: AnalyseConfig) -> TaskRunner[Any]:
 
 ConfigT = TypeVar("ConfigT", bound=AnalyseConfig)
 
+#: The local clusters that :func:`local_cluster` started in this process, by scheduler address.
+_LOCAL_CLUSTERS: dict[str, Any] = {}
+
 
 @contextmanager
 def local_cluster(config: ConfigT) -> Iterator[ConfigT]:
@@ -141,7 +144,22 @@ def local_cluster(config: ConfigT) -> Iterator[ConfigT]:
             n_workers=workers, threads_per_worker=1, processes=True, env=env, dashboard_address=None
         ) as cluster,
     ):
-        yield config.model_copy(update={"dask_address": cluster.scheduler_address})
+        _LOCAL_CLUSTERS[cluster.scheduler_address] = cluster
+        try:
+            yield config.model_copy(update={"dask_address": cluster.scheduler_address})
+        finally:
+            del _LOCAL_CLUSTERS[cluster.scheduler_address]
+
+
+def release_local_workers(config: AnalyseConfig) -> None:
+    """The run sends no more work to its workers: when they are a local cluster of this run's own, they start to
+    close now, in the background, and give their memory back (pipelines, encoder: 1.5 GiB each at 100,000
+    answers) while the themes are fitted, instead of at the end. The scheduler stays until the flow ends. The
+    workers of a named Dask scheduler are never touched."""
+    cluster = _LOCAL_CLUSTERS.get(config.dask_address or "")
+    if cluster is not None:
+        get_run_logger().info("no more batches for the local workers: they close")
+        cluster.scale(0)
 
 
 def run_steps(steps: Flow[[ConfigT], RunResult], config: ConfigT) -> RunResult:
@@ -259,6 +277,8 @@ def _analyse_question(
     ):
         # New vectors: the themes will be fitted. Their libraries load meanwhile, in this process that waits.
         vectors = embed_excerpts(excerpts, config, lambda: theme_model(config).prepare_in_background(len(excerpts)))
+    if question_index == len(config.questions) - 1:
+        release_local_workers(config)
     with clock.step(f"{question}: themes", question_step(config, question_index, "thèmes")):
         fitted, result.themes_from_cache = themes_task(question, as_is(excerpts), as_is(vectors), config)
     result.themes, result.codings = themes_and_codings(question, excerpts, fitted)

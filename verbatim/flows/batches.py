@@ -213,13 +213,18 @@ def embed_excerpts(
     texts = [e.text for e in excerpts]
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
-    keys = [text_key(t) for t in texts]
+    rows_of: dict[bytes, list[int]] = {}  # each distinct text's rows, in the order texts first appear
+    for row, text in enumerate(texts):
+        rows_of.setdefault(text_key(text), []).append(row)
     cache = EmbeddingCache(config.cache_dir / "embeddings.sqlite")
     try:
-        known = cache.get(make_encoder(config.encoder).encoder_id, keys)
+        known = cache.get(make_encoder(config.encoder).encoder_id, list(rows_of))
     finally:
         cache.close()
-    todo = list({key: text for key, text in zip(keys, texts, strict=True) if key not in known}.items())
+    vectors = RowFiller(len(texts), rows_of)
+    vectors.fill(list(known), list(known.values()))
+    todo = [(key, texts[rows[0]]) for key, rows in rows_of.items() if key not in known]
+    del known
     # Parts of half a batch: an excerpt embeds about three times faster than an answer is split, and with parts this
     # small the workers end together (24,718 excerpts in parts of 20,000 and 4,718 left one worker idle 37 s).
     parts = batches(todo, config.batch_size // 2)  # batch_size >= 100
@@ -229,9 +234,31 @@ def embed_excerpts(
         if while_embedding is not None:
             while_embedding()
     for i, part in enumerate(parts):
-        known.update(zip((key for key, _ in part), futures[i].result(), strict=True))
-        futures[i] = None  # each batch is let go once its rows are kept
-    vectors = np.empty((len(texts), len(next(iter(known.values())))), dtype=np.float32)
-    for row, key in enumerate(keys):
-        vectors[row] = known[key]
-    return vectors
+        vectors.fill([key for key, _ in part], futures[i].result())
+        futures[i] = None  # each batch's vectors are let go once copied into their rows
+    return vectors.matrix()
+
+
+class RowFiller:
+    """The matrix of one vector per row, filled as vectors come (from the cache, then batch by batch): each
+    distinct text's vector is copied into its rows at once, so that the vectors are held once, not also in a
+    dictionary beside the matrix (1 GiB at 500,000 excerpts)."""
+
+    def __init__(self, n_rows: int, rows_of: dict[bytes, list[int]]) -> None:
+        self.rows_of = rows_of
+        self.n_rows = n_rows
+        self._matrix: np.ndarray | None = None
+        self._filled = 0
+
+    def fill(self, keys: Sequence[bytes], vectors: Sequence[np.ndarray] | np.ndarray) -> None:
+        for key, vector in zip(keys, vectors, strict=True):
+            if self._matrix is None:  # the encoder's dimension: from the first vector
+                self._matrix = np.empty((self.n_rows, len(vector)), dtype=np.float32)
+            rows = self.rows_of[key]
+            self._matrix[rows] = vector
+            self._filled += len(rows)
+
+    def matrix(self) -> np.ndarray:
+        if self._matrix is None or self._filled != self.n_rows:
+            raise RuntimeError(f"{self._filled} of {self.n_rows} rows have a vector")
+        return self._matrix

@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.metrics import silhouette_score
 
 from verbatim.nlp.jit_cache import keep_compiled_code
 
@@ -51,6 +49,8 @@ def separation(X: np.ndarray, labels: np.ndarray, seed: int = 0, max_points: int
     clustered = labels != QUEUE
     if n_clusters(labels) < 2 or clustered.sum() <= n_clusters(labels):
         return -1.0
+    from sklearn.metrics import silhouette_score
+
     n = int(clustered.sum())
     sample = max_points if n > max_points else None
     score = float(silhouette_score(X[clustered], labels[clustered], sample_size=sample, random_state=seed))
@@ -161,6 +161,9 @@ class AdaptiveClusterer:
         return self
 
     def _agglomerative(self, X: np.ndarray) -> np.ndarray:
+        from sklearn.cluster import AgglomerativeClustering
+        from sklearn.metrics import silhouette_score
+
         best_labels, best_score = np.zeros(len(X), dtype=int), -1.0
         for k in range(2, max(2, min(self.max_agglomerative, len(X) // 5)) + 1):
             labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(X)

@@ -17,9 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import CountVectorizer
 
 from verbatim.nlp.labels import CENTRAL_EXCERPTS, phrase_labels
 
@@ -59,6 +56,8 @@ def group_themes(centres: np.ndarray, k: int) -> np.ndarray:
     n = len(centres)
     if k <= 1 or n <= 1:
         return np.zeros(n, dtype=int)
+    from sklearn.cluster import AgglomerativeClustering
+
     return np.asarray(AgglomerativeClustering(n_clusters=min(k, n), linkage="ward").fit_predict(centres), dtype=int)
 
 
@@ -68,6 +67,9 @@ def family_terms(
     """Each family's c-TF-IDF terms (lemmas and lemma pairs of its documents, the other families as background)."""
     if n_groups == 0:
         return []
+    from scipy import sparse
+    from sklearn.feature_extraction.text import CountVectorizer
+
     rows = np.asarray(family_of_doc, dtype=int)
     kept = np.flatnonzero(rows >= 0)  # excerpts of no family (the review queue) are no family's background
     vectorizer = CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False, ngram_range=(1, 2))

@@ -105,11 +105,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from joblib import Parallel, delayed
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
-from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from verbatim.nlp.clustering import (
     MIN_EXCERPTS_TO_CLUSTER,
@@ -177,6 +172,9 @@ def lexical_coordinates(docs: Sequence[str], seed: int = 0, dimensions: int = LE
     """Each document's lemmas as a unit vector: TF-IDF (sublinear, lemmas in two documents or more when there are
     200 documents or more), reduced by a seeded truncated SVD. Rows without a kept lemma are zero, as is everything
     when fewer than two lemmas are kept."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     n = len(docs)
     vectorizer = TfidfVectorizer(
         tokenizer=str.split, token_pattern=None, lowercase=False, sublinear_tf=True, min_df=_min_df(n)
@@ -282,6 +280,9 @@ def consensus_labels(labelings: Sequence[np.ndarray], min_size: int, cut: float 
         return np.zeros(n, dtype=int)
     distance = 1.0 - co_association(labelings).astype(np.float64)
     np.fill_diagonal(distance, 0.0)
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
     groups = fcluster(linkage(squareform(distance, checks=False), method="average"), t=1.0 - cut, criterion="distance")
     sizes = np.bincount(groups)
     kept = [g for g in dict.fromkeys(groups.tolist()) if sizes[g] >= min_size]
@@ -343,6 +344,8 @@ class ConsensusClusterer:
         neighbours = max(2, min(self.n_neighbors, m - 1))
         knn = nearest_neighbours(points, neighbours)
         seeds = np.random.SeedSequence(self.seed).generate_state(self.runs).tolist()
+        from joblib import Parallel, delayed
+
         results = Parallel(n_jobs=self.jobs_for(n))(
             delayed(labelled_fit)(
                 points,
@@ -436,6 +439,8 @@ class ThemeModel:
         workers = self.processes_for(n)
 
         def prepare() -> None:
+            from joblib import Parallel, delayed
+
             import_fit_libraries()
             import bertopic  # noqa: F401
 
@@ -466,6 +471,7 @@ class ThemeModel:
         from bertopic import BERTopic
         from bertopic.dimensionality import BaseDimensionalityReduction
         from bertopic.vectorizers import ClassTfidfTransformer
+        from sklearn.feature_extraction.text import CountVectorizer
 
         clusterer = self._clusterer(n)
         umap: Any = BaseDimensionalityReduction()  # the consensus reduces the space itself, several times
