@@ -52,9 +52,14 @@ QUESTION = "reponse"
 
 @dataclass
 class MemoryTrace:
-    """RSS of this process plus the USS of its children, sampled in the background with timestamps."""
+    """RSS of this process plus the USS of its children, sampled in the background with timestamps.
+
+    A child's USS is read from ``/proc/PID/smaps_rollup``, which the kernel computes by walking the process's pages:
+    with two 1.6 GiB Dask workers one sample took about 0.1 s of CPU, and sampling every 0.2 s used 40 % of a core,
+    taken from the run it measures. The interval grows so that sampling uses at most ``budget`` of a core."""
 
     interval: float = 0.2
+    budget: float = 0.03
     samples: list[tuple[float, float]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -72,8 +77,11 @@ class MemoryTrace:
 
     def _run(self) -> None:
         process = psutil.Process()
-        while not self._stop.wait(self.interval):
+        wait = self.interval
+        while not self._stop.wait(wait):
+            cost = time.thread_time()
             self.samples.append((time.time(), self._rss(process)))
+            wait = max(self.interval, (time.thread_time() - cost) / self.budget)
 
     def __enter__(self) -> MemoryTrace:
         self._thread = threading.Thread(target=self._run, daemon=True)
