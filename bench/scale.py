@@ -37,7 +37,7 @@ import pandas as pd
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import MIB, load_average, machine, markdown_table, nonempty_answers, pooled_export
+from _common import MIB, load_average, machine, markdown_table, nonempty_answers, pooled_export, sample_until
 
 os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache" / "numba"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -52,14 +52,10 @@ QUESTION = "reponse"
 
 @dataclass
 class MemoryTrace:
-    """RSS of this process plus the USS of its children, sampled in the background with timestamps.
-
-    A child's USS is read from ``/proc/PID/smaps_rollup``, which the kernel computes by walking the process's pages:
-    with two 1.6 GiB Dask workers one sample took about 0.1 s of CPU, and sampling every 0.2 s used 40 % of a core,
-    taken from the run it measures. The interval grows so that sampling uses at most ``budget`` of a core."""
+    """RSS of this process plus the USS of its children, sampled in the background with timestamps (every
+    ``interval`` seconds or less often, see ``_common.sample_until``)."""
 
     interval: float = 0.2
-    budget: float = 0.03
     samples: list[tuple[float, float]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -77,11 +73,7 @@ class MemoryTrace:
 
     def _run(self) -> None:
         process = psutil.Process()
-        wait = self.interval
-        while not self._stop.wait(wait):
-            cost = time.thread_time()
-            self.samples.append((time.time(), self._rss(process)))
-            wait = max(self.interval, (time.thread_time() - cost) / self.budget)
+        sample_until(self._stop, self.interval, lambda: self.samples.append((time.time(), self._rss(process))))
 
     def __enter__(self) -> MemoryTrace:
         self._thread = threading.Thread(target=self._run, daemon=True)
