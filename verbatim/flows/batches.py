@@ -221,7 +221,7 @@ def embed_excerpts(
         known = cache.get(make_encoder(config.encoder).encoder_id, list(rows_of))
     finally:
         cache.close()
-    vectors = RowFiller(len(texts), rows_of)
+    vectors = RowFiller(rows_of)
     vectors.fill(list(known), list(known.values()))
     todo = [(key, texts[rows[0]]) for key, rows in rows_of.items() if key not in known]
     del known
@@ -244,9 +244,9 @@ class RowFiller:
     distinct text's vector is copied into its rows at once, so that the vectors are held once, not also in a
     dictionary beside the matrix (1 GiB at 500,000 excerpts)."""
 
-    def __init__(self, n_rows: int, rows_of: dict[bytes, list[int]]) -> None:
+    def __init__(self, rows_of: dict[bytes, list[int]]) -> None:
         self.rows_of = rows_of
-        self.n_rows = n_rows
+        self.n_rows = sum(len(rows) for rows in rows_of.values())
         self._matrix: np.ndarray | None = None
         self._filled = 0
 
