@@ -32,6 +32,7 @@ import numpy as np
 
 from verbatim.errors import ConfigError
 from verbatim.nlp.cache import ValueCache, fill_missing, text_key
+from verbatim.nlp.heavy_imports import import_sentence_transformers
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -116,10 +117,9 @@ class SentenceTransformerEncoder:
 
     def _load(self) -> Any:
         if self._model is None:
-            from sentence_transformers import SentenceTransformer
-
+            model_class = import_sentence_transformers().SentenceTransformer
             try:
-                self._model = SentenceTransformer(self.name_or_path, device="cpu", local_files_only=True)
+                self._model = model_class(self.name_or_path, device="cpu", local_files_only=True)
             except (OSError, ValueError) as exc:
                 raise ConfigError(
                     f"sentence-transformers model '{self.name_or_path}' was not found on this machine. Give a "

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from verbatim.nlp.heavy_imports import import_bertopic
 from verbatim.nlp.labels import CENTRAL_EXCERPTS, phrase_labels
 
 MAX_FAMILIES = 6
@@ -79,7 +80,8 @@ def family_terms(
         return [[] for _ in range(n_groups)]
     indicator = sparse.csr_matrix((np.ones(len(kept)), (rows[kept], np.arange(len(kept)))), shape=(n_groups, len(kept)))
     per_family = indicator @ counts
-    from bertopic.vectorizers import ClassTfidfTransformer  # with BERTopic (seconds): when families are made
+    import_bertopic()  # seconds: when families are made
+    from bertopic.vectorizers import ClassTfidfTransformer
 
     weights = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(per_family).toarray()
     words = vectorizer.get_feature_names_out()

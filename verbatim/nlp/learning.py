@@ -30,6 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
+from verbatim.nlp.heavy_imports import import_bertopic
 from verbatim.nlp.labels import CENTRAL_EXCERPTS, keyword_words, phrase_labels, representatives
 from verbatim.nlp.themes import joining_threshold
 
@@ -254,6 +255,7 @@ class CandidateTheme:
 
 def _class_keywords(docs: Sequence[str], labels: np.ndarray, top_n: int) -> dict[int, list[str]]:
     """c-TF-IDF keywords (lemmas and lemma pairs) of each group, against all the documents given."""
+    import_bertopic()
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.feature_extraction.text import CountVectorizer
 

@@ -117,6 +117,7 @@ from verbatim.nlp.clustering import (
     reducer,
 )
 from verbatim.nlp.encoders import unit_rows
+from verbatim.nlp.heavy_imports import import_bertopic
 from verbatim.nlp.labels import (
     CENTRAL_EXCERPTS,
     describe,
@@ -442,7 +443,7 @@ class ThemeModel:
             from joblib import Parallel, delayed
 
             import_fit_libraries()
-            import bertopic  # noqa: F401
+            import_bertopic()
 
             if workers > 1:
                 Parallel(n_jobs=workers)(delayed(import_fit_libraries)() for _ in range(workers))
@@ -468,6 +469,7 @@ class ThemeModel:
         )
 
     def _bertopic(self, n: int, n_docs_with_words: int) -> BERTopic:
+        import_bertopic()
         from bertopic import BERTopic
         from bertopic.dimensionality import BaseDimensionalityReduction
         from bertopic.vectorizers import ClassTfidfTransformer
