@@ -23,7 +23,7 @@ import json, sys
 import numpy as np
 from verbatim.nlp.themes import ThemeModel
 rng = np.random.default_rng(0)
-topics = [["ordinateur", "panne", "logiciel"], ["formation", "apprendre", "outil"], ["usager", "accueil", "rendez-vous"]]
+topics = [["ordinateur", "panne", "logiciel"], ["formation", "apprendre", "outil"], ["usager", "accueil", "rdv"]]
 centres = rng.normal(size=(3, 32))
 vectors = np.vstack([centres[i % 3] + 0.05 * rng.normal(size=32) for i in range(120)]).astype(np.float32)
 lemmas = [topics[i % 3] for i in range(120)]
