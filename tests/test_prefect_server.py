@@ -18,7 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.settings import PREFECT_API_URL
 from verbatim.flows.prefect_server import start_temporary_server
 
-ready = start_temporary_server(120)
+ready = start_temporary_server(at_least=120)
 ready()
 
 @task
@@ -71,7 +71,7 @@ def test_a_named_server_is_used_and_none_is_started(tmp_path: Path) -> None:
         "import os; os.environ['PREFECT_API_URL'] = 'http://127.0.0.1:9/api'\n"
         "import psutil\n"
         "from verbatim.flows.prefect_server import start_temporary_server\n"
-        "start_temporary_server(5)()\n"
+        "start_temporary_server(at_least=5)()\n"
         "print(len(psutil.Process().children()), os.environ['PREFECT_API_URL'])\n"
     )
     done = _run(tmp_path, code)

@@ -95,9 +95,7 @@ def start_prefect_server() -> Callable[[], None]:
     its start raised). The server is a child process that takes seconds to start: it starts while the command imports
     the flow's modules and checks the file, instead of after. Nothing is started when ``PREFECT_API_URL`` names a
     server; the flow then uses that one. Call :func:`prefect_environment` first."""
-    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
-
     from verbatim.flows.prefect_server import start_temporary_server
 
     # It shares the cores with the imports: more time than Prefect's default 20 s, which a loaded machine exceeds.
-    return start_temporary_server(max(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(), SERVER_START_SECONDS))
+    return start_temporary_server(at_least=SERVER_START_SECONDS)

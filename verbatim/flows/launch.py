@@ -165,12 +165,10 @@ def main(argv: list[str] | None = None) -> None:
     # Prefect's temporary server starts in ~20 s on an idle machine; a busy one (another analysis) needs more.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(".cache") / "numba"))
-    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
-
     from verbatim.flows.prefect_server import start_temporary_server
 
     # the worker's own temporary server (none with PREFECT_API_URL), for every analysis it runs
-    server_ready = start_temporary_server(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+    server_ready = start_temporary_server()
     try:
         server_ready()
     except RuntimeError as exc:  # each analysis then starts Prefect's own, and fails in words if that fails too

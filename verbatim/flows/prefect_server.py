@@ -28,14 +28,21 @@ SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREF
 PORT_TAKEN = 3
 
 
-def start_temporary_server(timeout: float) -> Callable[[], None]:
+def start_temporary_server(at_least: float = 0.0) -> Callable[[], None]:
     """Start Prefect's temporary server now, unless ``PREFECT_API_URL`` names one (or the temporary server is
     disabled), and return a function that waits until it answers and then makes it this process's API. The wait
-    raises ``RuntimeError`` when the server does not answer within ``timeout`` seconds or its process ends."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+    raises ``RuntimeError`` when the server does not answer within Prefect's start-up timeout
+    (``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS``), or ``at_least`` seconds when that is longer, or when
+    its process ends."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_EPHEMERAL_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    )
 
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         return lambda: None
+    timeout = max(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(), at_least)
     server = TemporaryServer()
     return lambda: server.wait(timeout)
 
