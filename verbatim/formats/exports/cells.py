@@ -25,7 +25,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +34,8 @@ from typing import Any
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from verbatim.paths import write_atomically
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _LIST_ITEM = re.compile(r"-[ \t\n\u00a0\u202f]")
@@ -80,28 +82,6 @@ def sheet_names(wanted: Iterable[str], reserved: Iterable[str] = ()) -> list[str
         taken.add(name.casefold())
         names.append(name)
     return names
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def write_atomically(path: Path, write: Callable[[Path], object]) -> Path:
-    """Call ``write(tmp)`` on a hidden file beside ``path``, then rename it to ``path``: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files: give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 @contextmanager
