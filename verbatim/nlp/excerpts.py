@@ -39,14 +39,16 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from spacy.language import Language
-from spacy.tokens import Doc, Token
+from typing import TYPE_CHECKING
 
 from verbatim.nlp import stopwords
 from verbatim.nlp.cache import ValueCache, fill_missing, fingerprint, text_key
 from verbatim.nlp.spacy_pipeline import load_pipeline, pipeline_id
 from verbatim.nlp.stopwords import STOP_WORDS
+
+if TYPE_CHECKING:  # spaCy itself is imported by the stop list, through verbatim.nlp.heavy_imports
+    from spacy.language import Language
+    from spacy.tokens import Doc, Token
 
 #: Parts of speech that carry the content of an excerpt. Proper nouns are kept: institutions and software
 #: ("CAF", "France Connect", "Pôle emploi") are the substance of many answers; person names are masked before.

@@ -24,12 +24,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-from spacy.tokens import Doc, Token
+from typing import TYPE_CHECKING
 
 from verbatim.nlp.excerpts import masked_spans, token_lemma
 from verbatim.nlp.spacy_pipeline import load_pipeline
 from verbatim.nlp.stopwords import STOP_WORDS
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
 
 #: Longest phrase, in words.
 MAX_WORDS = 6

