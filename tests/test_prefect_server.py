@@ -15,11 +15,12 @@ import pytest
 SCRIPT = """
 import json, sys
 from prefect import flow, get_run_logger, task
-from prefect.settings import PREFECT_API_URL
+from prefect.settings import PREFECT_API_URL, get_current_settings
 from verbatim.flows.prefect_server import start_temporary_server
 
 ready = start_temporary_server(at_least=120)
 ready()
+heartbeat = get_current_settings().flows.heartbeat_frequency
 
 @task
 def double(x):
@@ -39,6 +40,7 @@ print(json.dumps({
     "api_url": PREFECT_API_URL.value(),
     "runs": [[r.name, r.state_name] for r in runs],
     "server_code_here": "prefect.server.api.server" in sys.modules,
+    "heartbeat": heartbeat,
 }))
 """
 
@@ -58,6 +60,7 @@ def test_a_flow_reports_to_the_temporary_server_which_stops_at_exit(tmp_path: Pa
     port = int(report["api_url"].removeprefix("http://127.0.0.1:").removesuffix("/api"))
     assert report["runs"] and all(state == "Completed" for _, state in report["runs"])  # the flow ran against it
     assert not report["server_code_here"], "Prefect's server code was imported in the command's process"
+    assert report["heartbeat"] is None  # nobody reads a temporary server's heartbeats; a run's end waited for them
     assert f"Starting temporary server on http://127.0.0.1:{port}" in done.stderr
     assert f"Stopping temporary server on http://127.0.0.1:{port}" in done.stderr
     assert "View at" not in done.stderr  # the server has no UI to link to
@@ -72,8 +75,10 @@ def test_a_named_server_is_used_and_none_is_started(tmp_path: Path) -> None:
         "import psutil\n"
         "from verbatim.flows.prefect_server import start_temporary_server\n"
         "start_temporary_server(at_least=5)()\n"
-        "print(len(psutil.Process().children()), os.environ['PREFECT_API_URL'])\n"
+        "from prefect.settings import get_current_settings\n"
+        "heartbeat = get_current_settings().flows.heartbeat_frequency\n"
+        "print(len(psutil.Process().children()), os.environ['PREFECT_API_URL'], heartbeat)\n"
     )
     done = _run(tmp_path, code)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split() == ["0", "http://127.0.0.1:9/api"]
+    assert done.stdout.split() == ["0", "http://127.0.0.1:9/api", "180"]  # a lasting server keeps its heartbeats

@@ -52,6 +52,7 @@ class TemporaryServer:
 
     def __init__(self) -> None:
         self.port = free_port()
+        self.announced = False  # said in the log once a command waits for it, not before
         self.process = self._spawn()
         atexit.register(self.stop)  # before Prefect's handlers: they run first (last in, first out)
 
@@ -61,12 +62,8 @@ class TemporaryServer:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         import prefect
-        from prefect.logging import get_logger
-        from prefect.logging.configuration import ensure_logging_setup
         from prefect.settings import get_current_settings
 
-        ensure_logging_setup()  # as the import of Prefect's flows would (this runs before it)
-        get_logger().info("Starting temporary server on http://127.0.0.1:%d", self.port)
         command = [
             sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
             "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
@@ -80,6 +77,7 @@ class TemporaryServer:
         import httpx
         from prefect.context import refresh_global_settings_context
 
+        self._announce()
         deadline = time.monotonic() + timeout
         with httpx.Client() as client:
             while True:
@@ -87,6 +85,7 @@ class TemporaryServer:
                 if status == PORT_TAKEN:
                     self.port = free_port()
                     self.process = self._spawn()
+                    self._announce()
                 elif status is not None:
                     raise RuntimeError(f"Prefect's temporary server stopped at start (exit status {status})")
                 with contextlib.suppress(httpx.HTTPError):
@@ -98,17 +97,43 @@ class TemporaryServer:
         os.environ["PREFECT_API_URL"] = self.api_url
         os.environ.setdefault("PREFECT_UI_URL", "")  # it serves no UI: no "View at" link to a page that is not there
         refresh_global_settings_context()  # Prefect's settings read the environment again
+        without_heartbeats()
+
+    def _announce(self) -> None:
+        from prefect.logging import get_logger
+        from prefect.logging.configuration import ensure_logging_setup
+
+        ensure_logging_setup()  # as the import of Prefect's flows would (this may run before it)
+        get_logger().info("Starting temporary server on http://127.0.0.1:%d", self.port)
+        self.announced = True
 
     def stop(self) -> None:
-        from prefect.logging import get_logger
+        """Stop the server at exit; said in the log when its start was (a command refusing its file says nothing
+        more than why)."""
+        if self.announced:
+            from prefect.logging import get_logger
 
-        get_logger().info("Stopping temporary server on http://127.0.0.1:%d", self.port)
+            get_logger().info("Stopping temporary server on http://127.0.0.1:%d", self.port)
         self.process.terminate()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def without_heartbeats() -> None:
+    """No flow-run heartbeats in this process from now on. They let a lasting server mark a run whose process died
+    as crashed; a temporary server dies with that process, so nobody reads them. And each flow run's end waited up to
+    1 s for the heartbeat thread to wake from its sleep (about 1 s of every command's exit, measured with py-spy).
+    The setting cannot be unset from the environment (it is at least 30 s there): this process's settings are
+    replaced by a copy without it, as Prefect's own ``refresh_global_settings_context`` replaces them."""
+    from prefect import context
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+
+    current = context.GLOBAL_SETTINGS_CONTEXT
+    settings = current.settings.copy_with_update(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+    context.GLOBAL_SETTINGS_CONTEXT = context.SettingsContext(profile=current.profile, settings=settings)
 
 
 def free_port() -> int:
