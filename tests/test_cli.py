@@ -101,6 +101,34 @@ def _command(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _servers_of(data_dir: Path) -> list[str]:
+    """The command lines of Prefect server processes started for a command whose data is under ``data_dir``."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        try:
+            if "server:create_app" in command and process.environ().get("VERBATIM_DATA_DIR") == str(data_dir):
+                found.append(command)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def test_a_refused_file_ends_with_its_error_alone(tmp_path: Path) -> None:
+    """``analyse`` starts Prefect's server before it checks the file (the server takes seconds to start): a file it
+    refuses still ends with one error line, status 2, no word of the server, and no server left running."""
+    survey = tmp_path / "survey.csv"
+    survey.write_text("id;autre\nR1;Le logiciel plante souvent.\n", encoding="utf-8")
+    failed = _command(tmp_path, "analyse", str(survey), *BASE)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode == 2
+    assert "'difficultes' not found" in output and "'autre'" in output
+    assert "server" not in output, output
+    assert _servers_of(tmp_path / "data") == []
+
+
 def test_the_command_s_exit_status_survives_its_quick_exit(tmp_path: Path) -> None:
     """The command skips the interpreter's teardown at exit: its status must still be the command's."""
     assert _command(tmp_path, "--help").returncode == 0

@@ -92,8 +92,10 @@ SERVER_START_SECONDS = 120
 
 def start_prefect_server() -> Callable[[], None]:
     """Start Prefect's temporary server now and return a function that waits until it answers (and raises what
-    its start raised). The server is a child process that takes seconds to start: it starts while the command imports
-    the flow's modules and checks the file, instead of after. Nothing is started when ``PREFECT_API_URL`` names a
+    its start raised). The server is a child process that takes seconds to start (3 to 4 s on a 2-core machine):
+    ``analyse`` starts it first, while it checks its options and the file and imports the flow's modules, instead of
+    after. A command that then refuses its input ends with its error line alone: the server is stopped at exit, and
+    only a server that was waited for is mentioned in the log. Nothing is started when ``PREFECT_API_URL`` names a
     server; the flow then uses that one. Call :func:`prefect_environment` first."""
     from verbatim.flows.prefect_server import start_temporary_server
 

@@ -74,6 +74,7 @@ def analyse(
 ) -> None:
     """Analyse the open questions of SURVEY_FILE: themes and coded excerpts, in a run folder and the store."""
     prefect_environment()
+    server_ready = start_prefect_server()
     from verbatim.flows.config import AnalyseConfig, PseudonymisationConfig, check_survey
     from verbatim.nlp.encoders import make_encoder
 
@@ -96,7 +97,6 @@ def analyse(
         make_encoder(config.encoder)
         table = check_survey(config)
 
-    server_ready = start_prefect_server()  # the file is fine: the server starts while the flow's modules import
     from verbatim.flows.analyse import analyse_survey
 
     console.print(f"Analysing {survey_file} ({table.n_rows} rows, {len(question)} question(s))…")
