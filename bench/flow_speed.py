@@ -179,7 +179,7 @@ def run_steps(config: AnalyseConfig, steps: Steps) -> dict[str, Any]:
             # as the subflow ``excerpts_and_embeddings`` does: batches of ``batch_size`` answers, one after the other
             excerpts, no_text = [], []
             for batch in batches.batches(todo, config.batch_size):
-                batch_excerpts, batch_no_text = batches.split_task.fn(0, batch, config)
+                batch_excerpts, batch_no_text = batches.split_task.fn(0, batches.Parcel(batch), config)
                 excerpts.extend(batch_excerpts)
                 no_text.extend(batch_no_text)
             items[:] = [len(todo), "answers"]
