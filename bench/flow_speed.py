@@ -188,7 +188,7 @@ def run_steps(config: AnalyseConfig, steps: Steps) -> dict[str, Any]:
         items = []
         with steps.step("embed (USE, fresh cache)", items):
             parts = batches.batches(texts, 4 * config.batch_size)
-            vectors = np.vstack([batches.embed_task.fn(batch, config) for batch in parts])
+            vectors = np.vstack([batches.embed_task.fn(batches.Parcel(batch), config) for batch in parts])
             items[:] = [len(texts), "excerpts"]
 
         items = []
@@ -228,7 +228,10 @@ def pseudonymise_like_the_flow(answers: list[Any], config: AnalyseConfig) -> tup
     """What the subflow ``pseudonymise_answers`` does, its batch task called with ``.fn`` (one batch after another,
     as its default one-thread task runner runs them)."""
     todo = [a.text for a in answers if a.status is None]
-    results = [batches.pseudonymise_batch_task.fn(batch, config) for batch in batches.batches(todo, config.batch_size)]
+    results = [
+        batches.pseudonymise_batch_task.fn(batches.Parcel(batch), config)
+        for batch in batches.batches(todo, config.batch_size)
+    ]
     return batches.with_masked_texts(answers, results)
 
 

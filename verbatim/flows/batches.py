@@ -39,11 +39,11 @@ R = TypeVar("R")
 
 
 class Parcel(Generic[P]):
-    """A batch of records sent to a task as one opaque value. Prefect visits a task's parameters for futures and Dask
-    hashes them to name the task: both open every field of every record (5,000 ``Answer`` models a batch), which took
-    the flow's process 1.3 of the 1.8 s it spent sending the split batches of 20,000 answers (py-spy), while the
-    workers waited for their first one. Prefect does not open an object it does not know, and a parcel's token for
-    Dask is drawn once: it is only pickled, to travel."""
+    """A batch of records (answers, texts) sent to a task as one opaque value. Prefect visits a task's parameters for
+    futures and Dask hashes them to name the task: both open every field of every record (5,000 ``Answer`` models a
+    batch), which took the flow's process 1.3 of the 1.8 s it spent sending the split batches of 20,000 answers
+    (py-spy), while the workers waited for their first one. Prefect does not open an object it does not know, and a
+    parcel's token for Dask is drawn once: it is only pickled, to travel."""
 
     __slots__ = ("_token", "items")
 
@@ -86,8 +86,9 @@ def make_pseudonymiser(config: AnalyseConfig) -> Pseudonymiser:
 
 
 @task(name="pseudonymise batch", cache_policy=NO_CACHE)
-def pseudonymise_batch_task(texts: list[str], config: AnalyseConfig) -> tuple[list[str], dict[str, int]]:
+def pseudonymise_batch_task(parcel: Parcel[str], config: AnalyseConfig) -> tuple[list[str], dict[str, int]]:
     """Mask personal data in a batch of answer texts; returns the masked texts and mask counts per category."""
+    texts = parcel.items
     pseudonymiser = make_pseudonymiser(config)
     cache = MaskCache(config.cache_dir / "masks.sqlite")
     started = time.perf_counter()
@@ -134,8 +135,8 @@ def pseudonymise_answers(answers: list[Answer], config: AnalyseConfig) -> tuple[
     results = map_parts(
         batches(todo, config.batch_size),
         lambda part: all(text_key(t) in known for t in part),
-        lambda part: pseudonymise_batch_task.submit(part, config),
-        lambda part: pseudonymise_batch_task.fn(part, config),
+        lambda part: pseudonymise_batch_task.submit(Parcel(part), config),
+        lambda part: pseudonymise_batch_task.fn(Parcel(part), config),
     )
     out, counts = with_masked_texts(answers, results)
     get_run_logger().info(
@@ -178,8 +179,9 @@ def split_task(
 
 
 @task(name="embed excerpts", cache_policy=NO_CACHE)
-def embed_task(texts: list[str], config: AnalyseConfig) -> np.ndarray:
+def embed_task(parcel: Parcel[str], config: AnalyseConfig) -> np.ndarray:
     logger = get_run_logger()
+    texts = parcel.items
     encoder = make_encoder(config.encoder)
     cache = EmbeddingCache(config.cache_dir / "embeddings.sqlite")
     started = time.perf_counter()
@@ -251,7 +253,7 @@ def embed_excerpts(
     parts = batches(todo, config.batch_size // 2)  # batch_size >= 100
     futures: list[Any] = []
     if parts:  # all cached: nothing to send
-        futures = list(embed_task.map([[text for _, text in part] for part in parts], unmapped(config)))
+        futures = list(embed_task.map([Parcel([text for _, text in part]) for part in parts], unmapped(config)))
         if while_embedding is not None:
             while_embedding()
     for i, part in enumerate(parts):
