@@ -50,11 +50,14 @@ _SEPARATOR = "\x1f"  # between the respondent ids of a group of respondents (ASC
 def bulk_insert(session: Session, table: type[Base], rows: Iterable[dict[str, Any]]) -> None:
     """INSERT ``rows`` (column -> value) into ``table`` in batches, inside the session's transaction.
 
-    Core inserts, not ORM objects: writing a run of 500,000 excerpts keeps a batch in memory, not a million
-    tracked objects."""
+    Core inserts on the session's connection, not ORM objects: writing a run of 500,000 excerpts keeps a batch in
+    memory, not a million tracked objects; and not the ORM's bulk path either (``session.execute(insert(Model))``),
+    which sorts each row's values by attribute first (40 % of the inserts' time, py-spy)."""
+    connection = session.connection()
+    statement = insert(table.metadata.tables[table.__tablename__])
     iterator = iter(rows)
     while chunk := list(itertools.islice(iterator, INSERT_CHUNK)):
-        session.execute(insert(table), chunk)
+        connection.execute(statement, chunk)
 
 
 def insert_machine_codings(
