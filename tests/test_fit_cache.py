@@ -53,6 +53,30 @@ def test_a_fit_read_from_the_cache_is_the_fit_itself(idees: Excerpts, tmp_path: 
     assert again.sample_size == first.sample_size
 
 
+def test_the_key_is_the_one_earlier_runs_stored_their_fits_under(idees: Excerpts) -> None:
+    """The key hashes the inputs where they lie, without copies: the same bytes as the copies it hashed before (the
+    vectors' bytes, the JSON texts of the lists), so a fit cached by an earlier version is still found. Texts with
+    quotes, accents and a list without words check the JSON, item by item."""
+    import hashlib
+    import json
+
+    from verbatim.nlp.fit_cache import NOT_IN_KEY
+
+    vectors, lemmas, surfaces, texts, groups = _inputs(idees)
+    lemmas[0] = []
+    texts[1] = 'Il a dit "non" à l\'État, ça ; ok'
+    model = ThemeModel(seed=7)
+    params = {k: v for k, v in sorted(vars(model).items()) if not k.endswith("_") and k not in NOT_IN_KEY}
+    copies = hashlib.sha256()
+    copies.update(json.dumps({"model": params, "sample_size": SAMPLE_SIZE}, sort_keys=True).encode())
+    copies.update(f"{vectors.shape}".encode())
+    copies.update(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+    for column in (lemmas, surfaces):
+        copies.update(json.dumps([list(words) for words in column], ensure_ascii=False).encode())
+    copies.update(json.dumps([list(texts), list(groups)], ensure_ascii=False).encode())
+    assert fit_key(model, (vectors, lemmas, surfaces, texts, groups), SAMPLE_SIZE) == copies.digest()
+
+
 def test_the_key_changes_with_whatever_the_fit_depends_on(idees: Excerpts) -> None:
     inputs = _inputs(idees)
     vectors, lemmas, surfaces, texts, groups = inputs
