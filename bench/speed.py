@@ -124,8 +124,9 @@ def import_seconds() -> float:
 
 def floor_pipeline(as_shipped: bool = False) -> Any:
     """spaCy's French pipeline for the floor: parser excluded, NER kept, sentences from ``senter``; its lemmatizer's
-    index of known lemmas made sets as Verbatim loads it (the same lemmas, half the pipeline's time), unless
-    ``as_shipped``. The floor is what spaCy costs at its cheapest that Verbatim knows of, not spaCy as shipped."""
+    index of known lemmas made sets as Verbatim loads it (the same lemmas; this pipeline, NER included, 1.45-1.47x
+    faster on 2,000 answers), unless ``as_shipped``. The floor is what spaCy costs at its cheapest that Verbatim
+    knows of, not spaCy as shipped."""
     import spacy
 
     from verbatim.nlp.spacy_pipeline import DEFAULT_MODEL, lemma_index_as_sets
