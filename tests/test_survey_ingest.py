@@ -14,6 +14,7 @@ import pytest
 from verbatim.errors import ColumnError, ConfigError, InputFileError, SurveyDataError
 from verbatim.formats.survey import (
     DEFAULT_PLACEHOLDERS,
+    Ingested,
     build_answers,
     is_placeholder,
     read_survey,
@@ -568,3 +569,39 @@ def test_sample_surveys(name: str, encoding: str, delimiter: str) -> None:
         assert tally["rows"] == table.n_rows
         assert tally["to_analyse"] + tally["empty"] + tally["placeholder"] == tally["rows"]
         assert tally["to_analyse"] > 0
+
+
+def test_the_flow_takes_the_survey_the_command_checked(tmp_path: Path) -> None:
+    """Inside ``checked_surveys_kept`` (the command line around its check and its flow), the flow's read step gets what
+    ``check_survey`` read, once, instead of reading the file again; a file changed since is read again; outside the
+    block nothing is kept."""
+    import os
+
+    from verbatim.flows.config import AnalyseConfig, check_survey, checked_answers, checked_surveys_kept
+
+    path = tmp_path / "survey.csv"
+    path.write_text("id;q\nr1;Les démarches en ligne sont longues\nr2;Pas d'accès au réseau\n", encoding="utf-8")
+    config = AnalyseConfig(survey_file=path, id_column="id", questions=["q"], out_dir=tmp_path / "runs")
+
+    def rewrite_keeping_size_and_time(old: str, new: str) -> None:
+        stat = path.stat()
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    def first_text(ingested: Ingested) -> str:
+        return ingested.answers[0].text
+
+    with checked_surveys_kept():
+        table = check_survey(config)
+        rewrite_keeping_size_and_time("longues", "lentes!")  # the same size and time: only a read would see it
+        kept, ingested = checked_answers(config)
+        assert kept is table and first_text(ingested) == "Les démarches en ligne sont longues"
+        again, ingested = checked_answers(config)  # taken once: the file is read now
+        assert again is not table and first_text(ingested) == "Les démarches en ligne sont lentes!"
+        check_survey(config)
+        path.write_text(path.read_text(encoding="utf-8") + "r3;Trop d'écrans\n", encoding="utf-8")
+        assert len(checked_answers(config)[1].answers) == 3  # changed since the check: read again
+    table = check_survey(config)
+    rewrite_keeping_size_and_time("lentes!", "rapides")
+    read, ingested = checked_answers(config)
+    assert read is not table and first_text(ingested) == "Les démarches en ligne sont rapides"

@@ -79,35 +79,36 @@ def code(
     workers: WorkersOption = None,
 ) -> None:
     """Code the answers of SURVEY_FILE into the codebook of an earlier run: a new run, with candidate new themes."""
+    from verbatim.flows.config import check_survey, checked_surveys_kept
     from verbatim.models.store import Store
 
-    with reported():
-        parameters = Store().run(codebook).manifest.get("parameters", {})
-        from verbatim.flows.config import check_survey
-        from verbatim.flows.learning import CodeConfig
+    with checked_surveys_kept():  # the flow's read step takes the checked file instead of reading it again
+        with reported():
+            parameters = Store().run(codebook).manifest.get("parameters", {})
+            from verbatim.flows.learning import CodeConfig
 
-        config = CodeConfig(
-            survey_file=survey_file,
-            codebook_run_id=codebook,
-            id_column=id_column or parameters.get("id_column", ""),
-            questions=question or parameters.get("questions", []),
-            attributes=attribute if attribute is not None else parameters.get("attributes", []),
-            sheet=sheet,
-            out_dir=out_folder(out_dir),
-            seed=seed,
-            encoder=parameters.get("encoder", "use"),
-            dask_address=dask_address,
-            workers=workers,
-        )
-        table = check_survey(config)
-    prefect_environment()
-    server_ready = start_prefect_server()
-    from verbatim.flows.learning import code_new_answers
+            config = CodeConfig(
+                survey_file=survey_file,
+                codebook_run_id=codebook,
+                id_column=id_column or parameters.get("id_column", ""),
+                questions=question or parameters.get("questions", []),
+                attributes=attribute if attribute is not None else parameters.get("attributes", []),
+                sheet=sheet,
+                out_dir=out_folder(out_dir),
+                seed=seed,
+                encoder=parameters.get("encoder", "use"),
+                dask_address=dask_address,
+                workers=workers,
+            )
+            table = check_survey(config)
+        prefect_environment()
+        server_ready = start_prefect_server()
+        from verbatim.flows.learning import code_new_answers
 
-    console.print(f"Coding {survey_file} ({table.n_rows} rows) into the codebook of run {codebook}…")
-    with reported():
-        server_ready()
-        result = code_new_answers(config)
+        console.print(f"Coding {survey_file} ({table.n_rows} rows) into the codebook of run {codebook}…")
+        with reported():
+            server_ready()
+            result = code_new_answers(config)
     summary = Table(title=f"Run {result.run_id} (codebook of {codebook})")
     for column in ("question", "rows", "coded", "queued", "rejected", "excerpts", "method", "candidates"):
         summary.add_column(column, justify="left" if column in ("question", "method") else "right")

@@ -75,10 +75,10 @@ def analyse(
     """Analyse the open questions of SURVEY_FILE: themes and coded excerpts, in a run folder and the store."""
     prefect_environment()
     server_ready = start_prefect_server()
-    from verbatim.flows.config import AnalyseConfig, PseudonymisationConfig, check_survey
+    from verbatim.flows.config import AnalyseConfig, PseudonymisationConfig, check_survey, checked_surveys_kept
     from verbatim.nlp.encoders import make_encoder
 
-    with reported():
+    with checked_surveys_kept(), reported():  # the flow's read step takes the checked file instead of reading it again
         config = AnalyseConfig(
             survey_file=survey_file,
             id_column=id_column,
@@ -96,11 +96,9 @@ def analyse(
         )
         make_encoder(config.encoder)
         table = check_survey(config)
+        from verbatim.flows.analyse import analyse_survey
 
-    from verbatim.flows.analyse import analyse_survey
-
-    console.print(f"Analysing {survey_file} ({table.n_rows} rows, {len(question)} question(s))…")
-    with reported():
+        console.print(f"Analysing {survey_file} ({table.n_rows} rows, {len(question)} question(s))…")
         server_ready()
         result = analyse_survey(config)
     _print_summary(result.manifest, result.folder)

@@ -26,7 +26,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from verbatim.errors import VerbatimError
 from verbatim.flows.assemble import answer_outcomes, families_of, themes_and_codings
 from verbatim.flows.batches import embed_excerpts, pseudonymise_answers, split_answers
-from verbatim.flows.config import AnalyseConfig
+from verbatim.flows.config import AnalyseConfig, checked_answers
 from verbatim.flows.params import as_is
 from verbatim.formats.run_folder import (
     answers_frame,
@@ -35,7 +35,7 @@ from verbatim.formats.run_folder import (
     themes_frame,
     write_run_files,
 )
-from verbatim.formats.survey import DEFAULT_PLACEHOLDERS, Ingested, SurveyTable, build_answers, read_survey
+from verbatim.formats.survey import Ingested, SurveyTable
 from verbatim.models.analyses import AnalysisLog
 from verbatim.models.records import Answer, AnswerStatus, Coding, Excerpt, Family, Respondent, Theme
 from verbatim.models.store import Store
@@ -97,9 +97,7 @@ class StepClock:
 @task(name="read survey", cache_policy=NO_CACHE)
 def read_survey_task(config: AnalyseConfig) -> tuple[SurveyTable, Ingested]:
     logger = get_run_logger()
-    table = read_survey(config.survey_file, sheet=config.sheet)
-    placeholders = DEFAULT_PLACEHOLDERS if config.placeholders is None else config.placeholders
-    ingested = build_answers(table, config.id_column, config.questions, config.attributes, placeholders)
+    table, ingested = checked_answers(config)
     for question, counts in ingested.counts().items():
         logger.info(
             "%s: %d rows, %d answers to analyse, %d empty, %d placeholders",
