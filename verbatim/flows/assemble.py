@@ -80,14 +80,16 @@ def themes_and_codings(
         )
         for t in fitted.themes
     ]
+    # Rounded and made Python numbers array by array: a numpy call per excerpt took 0.2-0.6 s at 24,718 excerpts.
+    labels, scores = np.asarray(fitted.labels).tolist(), np.round(np.asarray(fitted.scores), 4).tolist()
     codings = [
         Coding(
             excerpt_id=e.excerpt_id,
-            theme_id=int(label),
-            score=float(np.round(score, 4)),
-            runner_up_theme_id=None if runner < 0 else int(runner),
+            theme_id=label,
+            score=score,
+            runner_up_theme_id=None if runner < 0 else runner,
         )
-        for e, label, score, runner in zip(excerpts, fitted.labels, fitted.scores, fitted.runner_up, strict=True)
+        for e, label, score, runner in zip(excerpts, labels, scores, np.asarray(fitted.runner_up).tolist(), strict=True)
     ]
     return themes, codings
 
