@@ -131,9 +131,14 @@ def check_survey(config: AnalyseConfig) -> SurveyTable:
     """Read the file and check its columns and ids before any work starts, so that a typo fails in a second: the
     command line and the app's upload form run the same checks. Raises ``VerbatimError`` with what to fix. Inside
     :func:`checked_surveys_kept`, what it read is kept for the flow's read step."""
-    table, ingested = read_answers(config)
+    key = None
     if _kept is not None:
-        _kept[_read_key(config)] = (table, ingested)
+        # The file's size and time before it is read: a change while it is read makes the flow read it again.
+        with suppress(OSError):  # no such file: read_answers says so
+            key = _read_key(config)
+    table, ingested = read_answers(config)
+    if _kept is not None and key is not None:
+        _kept[key] = (table, ingested)
     return table
 
 
