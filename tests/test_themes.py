@@ -25,6 +25,8 @@ from verbatim.nlp.themes import (
     clustering_space,
     lexical_coordinates,
     min_cluster_size_for,
+    most_similar_first,
+    nearest_neighbours,
 )
 
 from .conftest import SAMPLE
@@ -200,6 +202,26 @@ def test_the_clustered_space_weighs_lemmas_next_to_the_embedding() -> None:
 
 
 # -- words that are the same term (phrase labels never pair them) ---------------------------------------------------
+def test_the_nearest_neighbours_are_those_of_a_stable_sort_of_each_whole_row() -> None:
+    """The neighbour graph the consensus's fits share: each row's most similar first and, among equal similarities,
+    the lowest index first, as a stable sort of the whole row gives them; also where repeated points tie beyond the
+    candidates sorted (the whole row is then sorted)."""
+    rng = np.random.default_rng(3)
+    spread = rng.normal(size=(400, 12))
+    repeated = np.vstack([spread[:100], spread[:10].repeat(30, axis=0)])  # ten points repeated 31 times each
+    for points in (spread, repeated):
+        for k in (1, 5, 15):
+            indices, distances = nearest_neighbours(points, k)
+            x = points / np.linalg.norm(points, axis=1, keepdims=True)
+            sims = np.round(x @ x.T, 12)
+            np.fill_diagonal(sims, np.inf)
+            assert (indices == np.argsort(-sims, axis=1, kind="stable")[:, :k]).all()
+            assert (indices[:, 0] == np.arange(len(points))).all() and (distances[:, 0] == 0).all()
+            assert (np.diff(distances, axis=1) >= 0).all()
+    ties = rng.integers(0, 3, size=(60, 40)).astype(float)  # few values: ties at the k-th in most rows
+    assert (most_similar_first(ties, 6) == np.argsort(-ties, axis=1, kind="stable")[:, :6]).all()
+
+
 def test_same_term_ignores_accents_plurals_and_verb_endings() -> None:
     assert same_term("télétravail", "télétravailler")
     assert same_term("symptome", "symptômes")

@@ -252,12 +252,33 @@ def nearest_neighbours(X: np.ndarray, k: int, block: int = 2048) -> tuple[np.nda
         sims = np.round(x[start : start + block] @ x.T, 2 * SETTLED_DECIMALS)  # the same order on any BLAS
         rows = np.arange(len(sims))
         sims[rows, start + rows] = np.inf  # each point is its own nearest neighbour, whatever the ties
-        order = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        order = most_similar_first(sims, k)
         indices[start : start + block] = order
         found = np.take_along_axis(sims, order, axis=1)
         found[:, 0] = 1.0
         distances[start : start + block] = np.clip(1.0 - found, 0.0, 2.0)
     return indices, distances
+
+
+def most_similar_first(sims: np.ndarray, k: int) -> np.ndarray:
+    """The columns of each row's ``k`` largest values, largest first and, among equal values, the lowest column
+    first: ``np.argsort(-sims, axis=1, kind="stable")[:, :k]``, without sorting whole rows (on 3,000 points, 0.6 of
+    the 0.8 s the neighbours took). Each row's ``2 * k`` largest are sorted; a row where values equal to its k-th
+    reach beyond them (repeated excerpts) is sorted whole."""
+    candidates = min(sims.shape[1], 2 * k)
+    if candidates == sims.shape[1]:
+        return np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    parted = np.argpartition(-sims, candidates, axis=1)
+    top = parted[:, :candidates]
+    values = np.take_along_axis(sims, top, axis=1)
+    ranked = np.lexsort((top, -values), axis=1)
+    order = np.take_along_axis(top, ranked, axis=1)[:, :k]
+    kth = np.take_along_axis(values, ranked[:, k - 1 : k], axis=1)[:, 0]
+    first_left_out = np.take_along_axis(sims, parted[:, candidates : candidates + 1], axis=1)[:, 0]
+    tied = np.flatnonzero(kth <= first_left_out)
+    if len(tied):
+        order[tied] = np.argsort(-sims[tied], axis=1, kind="stable")[:, :k]
+    return order
 
 
 def co_association(labelings: Sequence[np.ndarray]) -> np.ndarray:
