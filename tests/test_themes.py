@@ -201,7 +201,6 @@ def test_the_clustered_space_weighs_lemmas_next_to_the_embedding() -> None:
     assert np.allclose(unit @ unit.T, expected, atol=1e-5)
 
 
-# -- words that are the same term (phrase labels never pair them) ---------------------------------------------------
 def test_the_nearest_neighbours_are_those_of_a_stable_sort_of_each_whole_row() -> None:
     """The neighbour graph the consensus's fits share: each row's most similar first and, among equal similarities,
     the lowest index first, as a stable sort of the whole row gives them; also where repeated points tie beyond the
@@ -222,6 +221,7 @@ def test_the_nearest_neighbours_are_those_of_a_stable_sort_of_each_whole_row() -
     assert (most_similar_first(ties, 6) == np.argsort(-ties, axis=1, kind="stable")[:, :6]).all()
 
 
+# -- words that are the same term (phrase labels never pair them) ---------------------------------------------------
 def test_same_term_ignores_accents_plurals_and_verb_endings() -> None:
     assert same_term("télétravail", "télétravailler")
     assert same_term("symptome", "symptômes")
