@@ -82,33 +82,31 @@ def code(
     from verbatim.flows.config import check_survey, checked_surveys_kept
     from verbatim.models.store import Store
 
-    with checked_surveys_kept():  # the flow's read step takes the checked file instead of reading it again
-        with reported():
-            parameters = Store().run(codebook).manifest.get("parameters", {})
-            from verbatim.flows.learning import CodeConfig
+    with checked_surveys_kept(), reported():  # the flow's read step takes the checked file instead of reading it again
+        parameters = Store().run(codebook).manifest.get("parameters", {})
+        from verbatim.flows.learning import CodeConfig
 
-            config = CodeConfig(
-                survey_file=survey_file,
-                codebook_run_id=codebook,
-                id_column=id_column or parameters.get("id_column", ""),
-                questions=question or parameters.get("questions", []),
-                attributes=attribute if attribute is not None else parameters.get("attributes", []),
-                sheet=sheet,
-                out_dir=out_folder(out_dir),
-                seed=seed,
-                encoder=parameters.get("encoder", "use"),
-                dask_address=dask_address,
-                workers=workers,
-            )
-            table = check_survey(config)
-        prefect_environment()
+        config = CodeConfig(
+            survey_file=survey_file,
+            codebook_run_id=codebook,
+            id_column=id_column or parameters.get("id_column", ""),
+            questions=question or parameters.get("questions", []),
+            attributes=attribute if attribute is not None else parameters.get("attributes", []),
+            sheet=sheet,
+            out_dir=out_folder(out_dir),
+            seed=seed,
+            encoder=parameters.get("encoder", "use"),
+            dask_address=dask_address,
+            workers=workers,
+        )
+        table = check_survey(config)
+        prefect_environment()  # the server starts once the input passed its checks
         server_ready = start_prefect_server()
         from verbatim.flows.learning import code_new_answers
 
         console.print(f"Coding {survey_file} ({table.n_rows} rows) into the codebook of run {codebook}…")
-        with reported():
-            server_ready()
-            result = code_new_answers(config)
+        server_ready()
+        result = code_new_answers(config)
     summary = Table(title=f"Run {result.run_id} (codebook of {codebook})")
     for column in ("question", "rows", "coded", "queued", "rejected", "excerpts", "method", "candidates"):
         summary.add_column(column, justify="left" if column in ("question", "method") else "right")
